@@ -1,0 +1,43 @@
+# Build, test and run the bridge. `make test` is what CI runs (see .ci/run).
+GO       ?= go
+BIN      := bin/videobridge
+CONFIG   ?=
+PKGS     := ./...
+
+.PHONY: build test test-short run lint fuzz bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/videobridge
+
+# The whole suite: unit, fuzz seeds, and the integration tests against a real Prosody
+# (the tests start it themselves; it must be installed: apt-get install -y prosody).
+test:
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+# Unit tests only (no Prosody needed).
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+# Runs the bridge on its embedded defaults (UDP 10000, private HTTP 127.0.0.1:8080), or on
+# an existing jvb.conf: make run CONFIG=/etc/jitsi/videobridge/jvb.conf
+run: build
+	./$(BIN) $(if $(CONFIG),--config $(CONFIG))
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# A short run of every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 15s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/cityjitsi/videobridge/bridge/api"
+	"github.com/cityjitsi/videobridge/bridge/config"
+	"github.com/cityjitsi/videobridge/bridge/control"
+	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
+	"github.com/cityjitsi/videobridge/bridge/transport/ice"
+	"github.com/cityjitsi/videobridge/xmpp"
+)
+
+// baseVersion is the bridge's release line; the VCS revision is appended when known.
+const baseVersion = "1.0.0"
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 8 {
+				return baseVersion + "-g" + s.Value[:8]
+			}
+		}
+	}
+	return baseVersion + "-dev"
+}
+
+// bridge is the wired process: control plane, XMPP clients, HTTP server and the media socket.
+type bridge struct {
+	cfg     *config.Config
+	log     *zap.Logger
+	version string
+
+	media   *net.UDPConn
+	cands   []ice.Candidate
+	vb      *control.Videobridge
+	clients []*xmpp.Client
+	http    *api.Server
+
+	reg     *prometheus.Registry
+	colibri *api.Colibri2Metrics
+
+	shutdown chan struct{} // closed when the graceful-shutdown state machine says exit
+	once     sync.Once
+}
+
+func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
+	b := &bridge{cfg: cfg, log: log, version: version(), shutdown: make(chan struct{}), reg: api.NewRegistry()}
+	b.colibri = api.NewColibri2Metrics(b.reg)
+	// The single media port is bound now, as JVB binds it at start-up: health reports it, and
+	// the candidates Jicofo receives must point at a socket that exists.
+	media, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.ICE.UDPPort})
+	if err != nil {
+		return nil, fmt.Errorf("bind media port (videobridge.ice.udp.port=%d): %w", cfg.ICE.UDPPort, err)
+	}
+	b.media = media
+	if err := b.wireControl(); err != nil {
+		media.Close()
+		return nil, err
+	}
+	b.wireXMPP()
+	if err := b.wireHTTP(); err != nil {
+		b.vb.Close()
+		media.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *bridge) wireControl() error {
+	cert, err := dtls.NewCertificate()
+	if err != nil {
+		return err
+	}
+	opts, err := harvestOptions(b.cfg)
+	if err != nil {
+		return err
+	}
+	cands, err := ice.HostCandidates(opts)
+	if err != nil {
+		return fmt.Errorf("harvest candidates: %w", err)
+	}
+	b.cands = cands
+	c := b.cfg
+	b.vb = control.New(control.Options{
+		Log: b.log, Version: b.version, Release: c.Version.Release,
+		Region: c.Relay.Region, RelayID: c.Relay.RelayID, RelaysEnabled: c.Relay.Enabled,
+		SCTPEnabled: c.SCTP.Enabled,
+		WebSockets: control.WebSocketOptions{Enabled: c.Websockets.Enabled && publicServerEnabled(c),
+			ServerID: c.Websockets.ServerID, Domains: c.Websockets.Domains, TLS: websocketTLS(c)},
+		Transports: &control.CredentialTransports{Certificate: cert, Candidates: cands,
+			UfragPrefix: c.ICE.UfragPrefix, AdvertisePrivate: c.ICE.AdvertisePrivateCandidates},
+		InitialDrain:                    c.InitialDrainMode,
+		AverageParticipantStress:        c.LoadManagement.AverageParticipantStress,
+		GracefulShutdownMinParticipants: c.Shutdown.GracefulShutdownMinParticipants,
+		GracefulShutdownMaxDuration:     c.Shutdown.GracefulShutdownMaxDuration,
+		ShuttingDownDelay:               c.Shutdown.ShuttingDownDelay,
+		OnShutdown:                      func() { b.once.Do(func() { close(b.shutdown) }) },
+	})
+	b.vb.SetHealthCheck(b.healthCheck)
+	return nil
+}
+
+// healthCheck follows JVB's JvbHealthChecker: the media socket is bound and, unless
+// videobridge.health.require-valid-address is off, some candidate is a public address.
+func (b *bridge) healthCheck() error {
+	if b.media == nil {
+		return errors.New("media port not bound")
+	}
+	if !b.cfg.Health.RequireValidAddress {
+		return nil
+	}
+	for _, c := range b.cands {
+		a := c.Addr.Unmap()
+		if !a.IsLoopback() && !a.IsLinkLocalUnicast() && !ice.IsPrivate(a) {
+			return nil
+		}
+	}
+	return errors.New("No valid IP addresses available for harvesting.")
+}
+
+func harvestOptions(c *config.Config) (ice.HarvestOptions, error) {
+	h := c.ICE.Harvest
+	o := ice.HarvestOptions{Port: c.ICE.UDPPort, UseIPv6: h.UseIPv6,
+		AllowedInterfaces: h.AllowedInterfaces, BlockedInterfaces: h.BlockedInterfaces}
+	var err error
+	if o.AllowedAddresses, err = parseAddrs("ice4j.harvest.allowed-addresses", h.AllowedAddresses); err != nil {
+		return o, err
+	}
+	if o.BlockedAddresses, err = parseAddrs("ice4j.harvest.blocked-addresses", h.BlockedAddresses); err != nil {
+		return o, err
+	}
+	for _, m := range h.StaticMappings {
+		local, err1 := netip.ParseAddr(m.LocalAddress)
+		public, err2 := netip.ParseAddr(m.PublicAddress)
+		if err := errors.Join(err1, err2); err != nil {
+			return o, fmt.Errorf("ice4j.harvest.mapping.static-mappings %q: %w", m.Name, err)
+		}
+		o.StaticMappings = append(o.StaticMappings, ice.StaticMapping{Name: m.Name, LocalAddress: local,
+			PublicAddress: public, LocalPort: m.LocalPort, PublicPort: m.PublicPort})
+	}
+	return o, nil
+}
+
+func parseAddrs(key string, in []string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, s := range in {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func publicServerEnabled(c *config.Config) bool {
+	return c.HTTP.Public.Port != -1 || c.HTTP.Public.TLSPort != -1
+}
+
+// websocketTLS is videobridge.websockets.tls, defaulting to whether the public server has TLS.
+func websocketTLS(c *config.Config) bool {
+	switch c.Websockets.TLS {
+	case config.True:
+		return true
+	case config.False:
+		return false
+	}
+	return c.HTTP.Public.KeyStorePath != ""
+}
+
+func (b *bridge) wireXMPP() {
+	for _, xc := range b.cfg.XMPP.Clients {
+		handler := xmpp.NewBridgeHandler(b.vb, b.colibri.Observe, b.log)
+		client := xmpp.New(xmpp.Config{
+			ID: xc.ID, Host: xc.Hostname, Port: xc.Port, Domain: xc.Domain,
+			Username: xc.Username, Password: xc.Password,
+			MUCJIDs: xc.MUCJIDs, MUCNickname: xc.MUCNickname,
+			DisableCertificateVerification: xc.DisableCertificateVerification,
+			SecurityMode:                   string(xc.SecurityMode),
+			PresenceInterval:               b.cfg.XMPP.PresenceInterval,
+		}, handler, b.presenceStats, b.version, b.log)
+		b.clients = append(b.clients, client)
+	}
+}
+
+func (b *bridge) wireHTTP() error {
+	c := b.cfg
+	view := bridgeView{b}
+	if err := api.RegisterBridgeMetrics(b.reg, view, xmppView{b}); err != nil {
+		return err
+	}
+	h := api.NewHandler(view, xmppView{b}, b.reg, api.Options{
+		Version: b.version, RESTEnabled: c.REST.Colibri, ShutdownEnabled: c.REST.Shutdown,
+		DrainEnabled: c.REST.Drain, HealthEnabled: c.REST.Health, VersionEnabled: c.REST.Version,
+		PrometheusEnabled: c.REST.Prometheus, Log: b.log,
+	})
+	if c.HTTP.Private.Port == -1 {
+		return nil
+	}
+	b.http = api.NewServer(net.JoinHostPort(c.HTTP.Private.Host, strconv.Itoa(c.HTTP.Private.Port)), h)
+	return nil
+}
+
+func (b *bridge) run(ctx context.Context) error {
+	defer b.media.Close()
+	if b.http != nil {
+		addr, err := b.http.Start()
+		if err != nil {
+			b.vb.Close()
+			return fmt.Errorf("private HTTP server: %w", err)
+		}
+		b.log.Info("private REST API listening", zap.String("url", "http://"+addr),
+			zap.String("health", "http://"+addr+"/about/health"))
+	}
+	b.log.Info("videobridge started", zap.String("version", b.version),
+		zap.Int("media_port", b.cfg.ICE.UDPPort), zap.Int("candidates", len(b.cands)),
+		zap.Int("xmpp_clients", len(b.clients)))
+	if len(b.clients) == 0 {
+		b.log.Info("no xmpp-client configured: Jicofo cannot reach this bridge (videobridge.apis.xmpp-client.configs)")
+	}
+	var wg sync.WaitGroup
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, c := range b.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.Run(runCtx)
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		b.log.Info("signal received: stopping")
+	case <-b.shutdown:
+		b.log.Info("graceful shutdown complete: stopping")
+	}
+	for _, c := range b.clients {
+		_ = c.Close() // unavailable presence: Jicofo moves conferences elsewhere
+	}
+	cancel()
+	wg.Wait()
+	b.vb.Close()
+	if b.http != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = b.http.Shutdown(sctx)
+	}
+	return nil
+}
