@@ -158,6 +158,17 @@ func (rb *runningBridge) get(t testing.TB, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+func (rb *runningBridge) post(t testing.TB, path, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(rb.httpURL+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func tailLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {

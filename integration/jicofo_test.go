@@ -356,3 +356,63 @@ func waitColibri(t *testing.T, ctx context.Context, p *focus.Pending) *colibri2.
 	}
 	return res
 }
+
+// TestDrainAndGracefulShutdown drives JVB's shutdown state machine through the REST API and
+// checks what Jicofo sees: drain and graceful_shutdown in presence, creates refused with
+// graceful_shutdown while existing conferences go on, shutting_down once the last endpoint
+// leaves, and the process exiting after shutting-down-delay.
+func TestDrainAndGracefulShutdown(t *testing.T) {
+	p := debianProsody(t, false)
+	f := joinFocus(t, p)
+	rb := startBridge(t, debianConf(t, p)+`videobridge.health.require-valid-address = false
+videobridge.apis.rest.enabled = true
+videobridge.rest.shutdown.enabled = true
+videobridge.shutdown.shutting-down-delay = 1 second
+`)
+	ctx := ctxT(t, 60*time.Second)
+	if _, err := f.WaitBridge(ctx, debianNick, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := rb.post(t, "/colibri/drain/enable", ""); code != 200 {
+		t.Fatalf("drain enable: %d", code)
+	}
+	if _, err := f.WaitBridge(ctx, debianNick, func(s focus.Stats) bool { return s["drain"] == "true" }); err != nil {
+		t.Fatal(err)
+	}
+	// A draining bridge still accepts conferences.
+	if _, err := f.Do(ctx, debianNick, focus.AllocateRequest(meetingID, roomJID, true, "79f0273e", "A", true)); err != nil {
+		t.Fatalf("create while draining: %v", err)
+	}
+	if code, _ := rb.post(t, "/colibri/drain/disable", ""); code != 200 {
+		t.Fatalf("drain disable: %d", code)
+	}
+
+	if code, body := rb.post(t, "/colibri/shutdown", `{"graceful-shutdown": "true"}`); code != 200 {
+		t.Fatalf("shutdown: %d %s", code, body)
+	}
+	if _, err := f.WaitBridge(ctx, debianNick, func(s focus.Stats) bool {
+		return s["graceful_shutdown"] == "true" && s["drain"] == "false" && s["shutting_down"] == "false"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Do(ctx, debianNick, focus.AllocateRequest("11111111-2222-3333-4444-555555555555", "other@muc.meet.jitsi", true, "b", "B", true))
+	wantColibriError(t, err, colibri2.CondServiceUnavailable, colibri2.ReasonGracefulShutdown, "")
+	// The existing conference keeps accepting participants.
+	if _, err := f.Do(ctx, debianNick, focus.AllocateRequest(meetingID, "", false, "a1b2c3d4", "B", true)); err != nil {
+		t.Fatalf("join existing conference in graceful shutdown: %v", err)
+	}
+	if _, err := f.Do(ctx, debianNick, focus.ExpireConferenceRequest(meetingID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WaitBridge(ctx, debianNick, func(s focus.Stats) bool { return s["shutting_down"] == "true" }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rb.exited:
+	case <-ctx.Done():
+		t.Fatal("bridge did not exit after shutting-down-delay")
+	}
+	if err := f.WaitGone(ctx, debianNick); err != nil {
+		t.Error(err)
+	}
+}

@@ -52,6 +52,7 @@ func (v *Videobridge) StartGracefulShutdown() {
 	}
 	v.shutdown.state = ShutdownGraceful
 	v.shutdown.gracefulEntered = true
+	v.stateChangedLocked()
 	v.log.Info("entered graceful shutdown", zap.Duration("max_duration", v.opts.GracefulShutdownMaxDuration))
 	v.shutdown.stopMaxDuration = v.opts.AfterFunc(v.opts.GracefulShutdownMaxDuration, func() {
 		v.mu.Lock()
@@ -94,6 +95,7 @@ func (v *Videobridge) shuttingDownLocked() {
 		return
 	}
 	v.shutdown.state = ShutdownShuttingDown
+	v.stateChangedLocked()
 	if v.shutdown.stopMaxDuration != nil {
 		v.shutdown.stopMaxDuration()
 	}
@@ -106,6 +108,15 @@ func (v *Videobridge) shuttingDownLocked() {
 	})
 }
 
+// stateChangedLocked tells the owner that what Jicofo reads from presence (drain,
+// graceful_shutdown, shutting_down) changed, so it can publish now rather than at the next
+// interval. It runs on its own goroutine: the callback reads Stats, which takes v.mu.
+func (v *Videobridge) stateChangedLocked() {
+	if f := v.opts.OnStateChange; f != nil {
+		go f()
+	}
+}
+
 // Drain reports drain mode: published as drain=true so Jicofo prefers other bridges for new
 // conferences; creates are still accepted (§5.4).
 func (v *Videobridge) Drain() bool { return v.drain.Load() }
@@ -114,6 +125,7 @@ func (v *Videobridge) Drain() bool { return v.drain.Load() }
 func (v *Videobridge) SetDrain(enable bool) {
 	if v.drain.Swap(enable) != enable {
 		v.log.Info("drain mode changed", zap.Bool("drain", enable))
+		v.stateChangedLocked() // needs no lock: it only reads opts
 	}
 }
 

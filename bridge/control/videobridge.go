@@ -57,6 +57,8 @@ type Options struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// OnShutdown is called when the process should exit (the end of SHUTTING_DOWN).
 	OnShutdown func()
+	// OnStateChange is called, on its own goroutine, when drain or the shutdown state changes.
+	OnStateChange func()
 }
 
 // WebSocketOptions configure the colibri-ws URLs advertised to endpoints

@@ -56,6 +56,7 @@ type bridge struct {
 }
 
 func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
+	log = log.With(zap.String("component", "videobridge"))
 	b := &bridge{cfg: cfg, log: log, version: version(), shutdown: make(chan struct{}), reg: api.NewRegistry()}
 	b.colibri = api.NewColibri2Metrics(b.reg)
 	// The single media port is bound now, as JVB binds it at start-up: health reports it, and
@@ -107,6 +108,7 @@ func (b *bridge) wireControl() error {
 		GracefulShutdownMaxDuration:     c.Shutdown.GracefulShutdownMaxDuration,
 		ShuttingDownDelay:               c.Shutdown.ShuttingDownDelay,
 		OnShutdown:                      func() { b.once.Do(func() { close(b.shutdown) }) },
+		OnStateChange:                   b.republish,
 	})
 	b.vb.SetHealthCheck(b.healthCheck)
 	return nil
