@@ -78,6 +78,26 @@ func TestBreweryPresence(t *testing.T) {
 			if code, body := rb.get(t, "/about/health"); code != 200 || body != "" {
 				t.Errorf("/about/health = %d %q", code, body)
 			}
+			// Metrics under JVB's names, with the XMPP connection state and the colibri2 counter.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				_, metrics := rb.get(t, "/metrics")
+				missing := ""
+				for _, m := range []string{"jitsi_jvb_conferences 0", "jitsi_jvb_mucs_joined 1", "jitsi_jvb_muc_clients_connected 1",
+					`jitsi_jvb_xmpp_connected{client="shard"} 1`, "jitsi_jvb_healthy 1", "jitsi_jvb_drain_mode 0"} {
+					if !strings.Contains(metrics, m) {
+						missing = m
+					}
+				}
+				if missing == "" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("/metrics lacks %q", missing)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 			// SIGTERM: the bridge leaves the brewery (Jicofo then moves its conferences).
 			rb.stop(t)
 			if err := f.WaitGone(ctxT(t, 10*time.Second), debianNick); err != nil {

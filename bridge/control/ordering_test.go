@@ -95,3 +95,52 @@ func TestOrderingManyPipelined(t *testing.T) {
 		t.Fatalf("final force-mute %+v", info.Endpoints[0].ForceMute)
 	}
 }
+
+// TestExpireThenCreatePipelined: Jicofo expires a conference and, without waiting for the
+// answer, creates it again (re-invite after a restart request or conference_already_exists).
+// The create must start a fresh conference even while the old one's worker has not yet
+// processed the expire, and requests behind the expire must not reach the old conference.
+func TestExpireThenCreatePipelined(t *testing.T) {
+	tb := newTestBridge(t, nil)
+	mustDo(t, tb.Videobridge, allocate(meeting, true, createEP("a")))
+	old, _ := tb.Conference(meeting)
+
+	// Hold the old conference's worker so the expire stays queued.
+	tb.mu.Lock()
+	oldConf := tb.byMeetingID[meeting]
+	tb.mu.Unlock()
+	gate := make(chan struct{})
+	if !tb.submit(oldConf, func() { <-gate }) {
+		t.Fatal("conference not live")
+	}
+	r := newReplies(t)
+	tb.ConferenceModify(expireConf(meeting), r.fn("1-expire"))
+	tb.ConferenceModify(update(meeting, colibri2.Endpoint{ID: "a", ForceMute: &colibri2.ForceMute{Audio: true}}), r.fn("2-mute-old"))
+	tb.ConferenceModify(allocate(meeting, true, createEP("b")), r.fn("3-create"))
+
+	got := map[string]reply{}
+	for range 2 {
+		rep := r.next()
+		got[rep.tag] = rep
+	}
+	if rep := got["2-mute-old"]; rep.err == nil || *rep.err != *errConferenceNotFound(meeting) {
+		t.Fatalf("request behind the expire: %+v, want conference_not_found", rep.err)
+	}
+	if rep := got["3-create"]; rep.err != nil || len(rep.resp.Endpoints) != 1 || rep.resp.Endpoints[0].Transport == nil {
+		t.Fatalf("create behind the expire: resp %+v err %+v", rep.resp, rep.err)
+	}
+	close(gate)
+	if rep := r.next(); rep.tag != "1-expire" || rep.err != nil || !reflect.DeepEqual(rep.resp, &colibri2.ConferenceModified{}) {
+		t.Fatalf("expire reply %+v", rep)
+	}
+	tb.settle(t)
+	// The old conference's expiry must not unregister the new one that took its meeting-id.
+	info, ok := tb.Conference(meeting)
+	if !ok || info.ID == old.ID {
+		t.Fatalf("conference after re-create: %+v (found %v), old id %s", info, ok, old.ID)
+	}
+	assertEndpoints(t, tb, meeting, "b")
+	if _, ok := tb.ConferenceByID(old.ID); ok {
+		t.Fatal("old conference still registered")
+	}
+}

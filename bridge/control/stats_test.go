@@ -49,15 +49,22 @@ func TestStatsKeysAndTypes(t *testing.T) {
 	if !reflect.DeepEqual(names, jvbStatKeys) {
 		t.Fatalf("keys\n got %v\nwant %v", names, jvbStatKeys)
 	}
-	// Without relays/release/region the optional keys disappear.
-	plain := newTestBridge(t, nil).Stats()
-	for _, s := range plain {
-		if s.Name == "relay_id" || s.Name == "release" || s.Name == "region" {
-			t.Errorf("%s present without configuration", s.Name)
+	// Without relays/release/region the optional keys disappear; relays enabled without a
+	// relay-id publish no relay_id either (JVB omits the null value).
+	for name, mod := range map[string]func(*Options){
+		"nothing configured":        nil,
+		"relays without a relay-id": func(o *Options) { o.RelaysEnabled = true },
+		"relay-id, relays disabled": func(o *Options) { o.RelayID = "jvb-1" },
+	} {
+		plain := newTestBridge(t, mod).Stats()
+		for _, s := range plain {
+			if s.Name == "relay_id" || s.Name == "release" || s.Name == "region" {
+				t.Errorf("%s: %s present", name, s.Name)
+			}
 		}
-	}
-	if len(plain) != len(jvbStatKeys)-3 {
-		t.Fatalf("%d stats, want %d", len(plain), len(jvbStatKeys)-3)
+		if len(plain) != len(jvbStatKeys)-3 {
+			t.Fatalf("%s: %d stats, want %d", name, len(plain), len(jvbStatKeys)-3)
+		}
 	}
 }
 

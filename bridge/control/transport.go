@@ -107,10 +107,20 @@ func mergeRemote(prev RemoteTransport, t *colibri2.ICEUDPTransport) (RemoteTrans
 		r.Pwd = t.Pwd
 	}
 	if len(t.Fingerprints) > 0 {
-		r.Fingerprints = make(map[string][]string, len(t.Fingerprints))
+		// A <fingerprint/> without hash or value is ignored, and the stored set is replaced
+		// only by at least one usable fingerprint: an update carrying only empty elements must
+		// not wipe the ones signaled before (JVB Endpoint.setTransportInfo, pitfall 13).
+		fps := make(map[string][]string, len(t.Fingerprints))
 		for _, f := range t.Fingerprints {
-			h := strings.ToLower(strings.TrimSpace(f.Hash))
-			r.Fingerprints[h] = append(r.Fingerprints[h], strings.TrimSpace(f.Fingerprint))
+			h, v := strings.ToLower(strings.TrimSpace(f.Hash)), strings.TrimSpace(f.Fingerprint)
+			if h != "" && v != "" {
+				fps[h] = append(fps[h], v)
+			}
+		}
+		if len(fps) > 0 {
+			r.Fingerprints = fps
+		}
+		for _, f := range t.Fingerprints {
 			switch strings.ToLower(f.Setup) {
 			case "active":
 				r.Role = DTLSRoleServer

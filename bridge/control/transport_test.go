@@ -52,6 +52,22 @@ func TestMergeRemote(t *testing.T) {
 			wantNotes: remoteNotes{actpass: true},
 		},
 		{
+			name: "empty fingerprint elements do not wipe stored fingerprints; their setup still counts",
+			prev: prev,
+			in: colibri2.ICEUDPTransport{Fingerprints: []colibri2.Fingerprint{
+				{Hash: "sha-256", Setup: "passive"}, {Hash: "", Fingerprint: "DD"}, {Hash: "sha-256", Fingerprint: "  "}}},
+			want: RemoteTransport{Ufrag: "old", Pwd: "oldpwd", Fingerprints: prev.Fingerprints, Role: DTLSRoleClient,
+				Candidates: prev.Candidates},
+		},
+		{
+			name: "usable fingerprints replace the stored set, empty ones among them are dropped",
+			prev: prev,
+			in: colibri2.ICEUDPTransport{Fingerprints: []colibri2.Fingerprint{
+				{Hash: "sha-256", Setup: "active"}, {Hash: "sha-256", Fingerprint: "EE"}}},
+			want: RemoteTransport{Ufrag: "old", Pwd: "oldpwd", Fingerprints: map[string][]string{"sha-256": {"EE"}},
+				Role: DTLSRoleServer, Candidates: prev.Candidates},
+		},
+		{
 			name: "trickle without fingerprints keeps everything, adds candidates, skips duplicates",
 			prev: prev,
 			in:   colibri2.ICEUDPTransport{Candidates: []colibri2.Candidate{host, srflx, srflx}},

@@ -79,7 +79,8 @@ type Videobridge struct {
 
 	mu sync.Mutex // guards the fields below
 	// byMeetingID and byID index the live conferences; a conference is removed under mu when
-	// it expires, after which nothing new is queued to it.
+	// it expires, after which nothing new is queued to it. A conference with a conference
+	// expire queued leaves byMeetingID at once (route), so byMeetingID may hold fewer.
 	byMeetingID map[string]*conference
 	byID        map[string]*conference
 	closed      bool
@@ -182,6 +183,13 @@ func (v *Videobridge) route(req *colibri2.ConferenceModify, reply func(*colibri2
 		return errConferenceNotFound(req.MeetingID)
 	}
 	c.push(op{req: req, reply: reply})
+	if req.Expire && !req.Create && len(req.Endpoints) == 0 && len(req.Relays) == 0 {
+		// A pure conference expire cannot fail, so the meeting-id is free from here on: a create
+		// pipelined right behind it (Jicofo re-inviting after a restart request or after
+		// conference_already_exists) must start a new conference, and any other request must get
+		// conference_not_found, exactly as if the expire had already been processed (pitfall 11).
+		delete(v.byMeetingID, req.MeetingID)
+	}
 	return nil
 }
 
@@ -222,6 +230,9 @@ func (v *Videobridge) unregister(c *conference) {
 	defer v.mu.Unlock()
 	if v.byID[c.id] == c {
 		delete(v.byID, c.id)
+	}
+	// The meeting-id may already belong to a newer conference created behind our expire.
+	if v.byMeetingID[c.meetingID] == c {
 		delete(v.byMeetingID, c.meetingID)
 	}
 }

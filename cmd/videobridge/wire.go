@@ -226,6 +226,10 @@ func (b *bridge) run(ctx context.Context) error {
 		b.log.Info("private REST API listening", zap.String("url", "http://"+addr),
 			zap.String("health", "http://"+addr+"/about/health"))
 	}
+	if b.cfg.Relay.Enabled {
+		b.log.Warn("videobridge.relay.enabled is set but relays (Octo) are not implemented yet: " +
+			"Jicofo may cascade conferences onto this bridge and every relay request will fail; keep relays disabled")
+	}
 	b.log.Info("videobridge started", zap.String("version", b.version),
 		zap.Int("media_port", b.cfg.ICE.UDPPort), zap.Int("candidates", len(b.cands)),
 		zap.Int("xmpp_clients", len(b.clients)))
@@ -242,11 +246,23 @@ func (b *bridge) run(ctx context.Context) error {
 			_ = c.Run(runCtx)
 		}()
 	}
-	select {
-	case <-ctx.Done():
-		b.log.Info("signal received: stopping")
-	case <-b.shutdown:
-		b.log.Info("graceful shutdown complete: stopping")
+	xm := api.NewXMPPMetrics(b.reg)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+wait:
+	for {
+		for i, c := range b.clients {
+			xm.SetConnected(b.cfg.XMPP.Clients[i].ID, c.Status().Connected)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			b.log.Info("signal received: stopping")
+			break wait
+		case <-b.shutdown:
+			b.log.Info("graceful shutdown complete: stopping")
+			break wait
+		}
 	}
 	for _, c := range b.clients {
 		_ = c.Close() // unavailable presence: Jicofo moves conferences elsewhere
