@@ -1,0 +1,6 @@
+//go:build !packetdebug
+
+package packet
+
+// debug enables the checks of the packetdebug build tag.
+const debug = false
