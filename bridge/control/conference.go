@@ -169,11 +169,15 @@ func (c *conference) publish() {
 	for i, ep := range c.endpoints {
 		eps[i] = *ep
 	}
-	c.info.Store(&ConferenceInfo{
+	info := &ConferenceInfo{
 		ID: c.id, MeetingID: c.meetingID, Name: c.name, Created: c.created,
 		RTCStatsEnabled: c.rtcStats, Feedback: c.feedback, Endpoints: eps,
-	})
+	}
+	c.info.Store(info)
 	c.dirty = false
+	if o, ok := c.v.opts.Transports.(ConferenceObserver); ok {
+		o.ConferenceChanged(info) // the media plane rebuilds its routing (mediatransport.go)
+	}
 }
 
 func (c *conference) find(id string) *Endpoint {

@@ -90,6 +90,7 @@ func (v *Videobridge) Stats() []Stat {
 		{"drain", v.Drain()},
 		{"current_timestamp", v.opts.Clock().UTC().Format(timestampLayout)},
 	}
+	v.applyMediaStats(stats)
 	// JVB puts relay-id only when relays are enabled, and a null (unset) relay-id is omitted:
 	// Jicofo takes any relay_id, even an empty one, as a usable Octo relay address.
 	if v.opts.RelaysEnabled && v.opts.RelayID != "" {

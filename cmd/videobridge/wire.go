@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strconv"
@@ -17,8 +20,10 @@ import (
 	"github.com/cityjitsi/videobridge/bridge/api"
 	"github.com/cityjitsi/videobridge/bridge/config"
 	"github.com/cityjitsi/videobridge/bridge/control"
+	"github.com/cityjitsi/videobridge/bridge/media"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
+	"github.com/cityjitsi/videobridge/bridge/transport/udp"
 	"github.com/cityjitsi/videobridge/xmpp"
 )
 
@@ -36,13 +41,15 @@ func version() string {
 	return baseVersion + "-dev"
 }
 
-// bridge is the wired process: control plane, XMPP clients, HTTP server and the media socket.
+// bridge is the wired process: control plane, XMPP clients, HTTP server, the media socket and
+// the data plane on it.
 type bridge struct {
 	cfg     *config.Config
 	log     *zap.Logger
 	version string
 
-	media   *net.UDPConn
+	sock    *udp.Socket
+	plane   *media.Plane
 	cands   []ice.Candidate
 	vb      *control.Videobridge
 	clients []*xmpp.Client
@@ -61,22 +68,31 @@ func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
 	b.colibri = api.NewColibri2Metrics(b.reg)
 	// The single media port is bound now, as JVB binds it at start-up: health reports it, and
 	// the candidates Jicofo receives must point at a socket that exists.
-	media, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.ICE.UDPPort})
+	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bind media port (videobridge.ice.udp.port=%d): %w", cfg.ICE.UDPPort, err)
 	}
-	b.media = media
+	b.sock = sock
 	if err := b.wireControl(); err != nil {
-		media.Close()
+		b.closeMedia()
 		return nil, err
 	}
 	b.wireXMPP()
 	if err := b.wireHTTP(); err != nil {
 		b.vb.Close()
-		media.Close()
+		b.closeMedia()
 		return nil, err
 	}
 	return b, nil
+}
+
+// closeMedia stops the data plane and the media socket (after the control plane has closed
+// the endpoints).
+func (b *bridge) closeMedia() {
+	if b.plane != nil {
+		b.plane.Close()
+	}
+	_ = b.sock.Close()
 }
 
 func (b *bridge) wireControl() error {
@@ -94,13 +110,17 @@ func (b *bridge) wireControl() error {
 	}
 	b.cands = cands
 	c := b.cfg
+	// The plane asks the control plane to expire endpoints (ICE/DTLS failure, inactivity);
+	// b.vb is set below, before any endpoint can exist.
+	b.plane = media.NewPlane(b.sock, cert, cands, media.Options{Log: b.log,
+		OnExpire: func(confID, epID, reason string) { b.vb.ExpireEndpoint(confID, epID, reason) }})
 	b.vb = control.New(control.Options{
 		Log: b.log, Version: b.version, Release: c.Version.Release,
 		Region: c.Relay.Region, RelayID: c.Relay.RelayID, RelaysEnabled: c.Relay.Enabled,
 		SCTPEnabled: c.SCTP.Enabled,
 		WebSockets: control.WebSocketOptions{Enabled: c.Websockets.Enabled && publicServerEnabled(c),
 			ServerID: c.Websockets.ServerID, Domains: c.Websockets.Domains, TLS: websocketTLS(c)},
-		Transports: &control.CredentialTransports{Certificate: cert, Candidates: cands,
+		Transports: &control.MediaTransports{Plane: b.plane, Certificate: cert, Candidates: cands,
 			UfragPrefix: c.ICE.UfragPrefix, AdvertisePrivate: c.ICE.AdvertisePrivateCandidates},
 		InitialDrain:                    c.InitialDrainMode,
 		AverageParticipantStress:        c.LoadManagement.AverageParticipantStress,
@@ -117,7 +137,7 @@ func (b *bridge) wireControl() error {
 // healthCheck follows JVB's JvbHealthChecker: the media socket is bound and, unless
 // videobridge.health.require-valid-address is off, some candidate is a public address.
 func (b *bridge) healthCheck() error {
-	if b.media == nil {
+	if b.sock == nil {
 		return errors.New("media port not bound")
 	}
 	if !b.cfg.Health.RequireValidAddress {
@@ -203,11 +223,22 @@ func (b *bridge) wireHTTP() error {
 	if err := api.RegisterBridgeMetrics(b.reg, view, xmppView{b}); err != nil {
 		return err
 	}
-	h := api.NewHandler(view, xmppView{b}, b.reg, api.Options{
+	if err := b.reg.Register(newMediaCollector(b.plane, b.sock)); err != nil {
+		return fmt.Errorf("register media metrics: %w", err)
+	}
+	var h http.Handler = api.NewHandler(view, xmppView{b}, b.reg, api.Options{
 		Version: b.version, RESTEnabled: c.REST.Colibri, ShutdownEnabled: c.REST.Shutdown,
 		DrainEnabled: c.REST.Drain, HealthEnabled: c.REST.Health, VersionEnabled: c.REST.Version,
 		PrometheusEnabled: c.REST.Prometheus, Log: b.log,
 	})
+	if c.REST.Debug {
+		// Until the bridge channel carries ReceiverVideoConstraints, the private debug API sets
+		// them (no video flows before a receiver's first constraints, as in JVB).
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /debug/constraints/{conf}/{ep}", b.setConstraints)
+		mux.Handle("/", h)
+		h = mux
+	}
 	if c.HTTP.Private.Port == -1 {
 		return nil
 	}
@@ -215,8 +246,109 @@ func (b *bridge) wireHTTP() error {
 	return nil
 }
 
+// constraintsRequest is the body of POST /debug/constraints/{conf}/{ep}: the maxHeight parts
+// of a bridge-channel ReceiverVideoConstraints message.
+type constraintsRequest struct {
+	DefaultConstraints *struct {
+		MaxHeight int `json:"maxHeight"`
+	} `json:"defaultConstraints"`
+	Constraints map[string]struct {
+		MaxHeight int `json:"maxHeight"`
+	} `json:"constraints"`
+}
+
+// setConstraints handles POST /debug/constraints/{conf}/{ep}; {conf} is the bridge-internal
+// conference id or the meeting-id. Without defaultConstraints the default is 180, as for a
+// first ReceiverVideoConstraints without them (media.md pitfall 2).
+func (b *bridge) setConstraints(w http.ResponseWriter, r *http.Request) {
+	var req constraintsRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		http.Error(w, "invalid JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	def := 180
+	if req.DefaultConstraints != nil {
+		def = req.DefaultConstraints.MaxHeight
+	}
+	per := make(map[string]int, len(req.Constraints))
+	for name, c := range req.Constraints {
+		per[name] = c.MaxHeight
+	}
+	conf := r.PathValue("conf")
+	if info, ok := b.vb.Conference(conf); ok {
+		conf = info.ID
+	}
+	switch err := b.vb.SetReceiverConstraints(conf, r.PathValue("ep"), def, per); {
+	case errors.Is(err, control.ErrNoSuchConference), errors.Is(err, control.ErrNoSuchEndpoint):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusConflict)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// mediaCollector exports the data plane's counters at scrape time.
+type mediaCollector struct {
+	plane                                *media.Plane
+	sock                                 *udp.Socket
+	dropped, retrans, kfSent, kfThrottle *prometheus.Desc
+	srForwarded, rtcpIn, rtcpOut         *prometheus.Desc
+	datagramsIn, datagramsOut, gso       *prometheus.Desc
+}
+
+func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("jitsi_jvb_"+name, help, labels, nil)
+	}
+	return &mediaCollector{plane: p, sock: s,
+		dropped:      d("packets_dropped_total", "Packets dropped by the media path, by stage and reason.", "stage", "reason"),
+		retrans:      d("retransmissions_sent_total", "RTP retransmissions sent in answer to NACKs."),
+		kfSent:       d("keyframe_requests_sent_total", "PLI/FIR sent to media senders."),
+		kfThrottle:   d("keyframe_requests_throttled_total", "Keyframe requests held back by the per-receiver and per-source limits."),
+		srForwarded:  d("sender_reports_forwarded_total", "Sender reports translated and forwarded to receivers."),
+		rtcpIn:       d("rtcp_packets_received_total", "Compound RTCP packets received from endpoints."),
+		rtcpOut:      d("rtcp_packets_sent_total", "Compound RTCP packets sent to endpoints."),
+		datagramsIn:  d("media_datagrams_received_total", "UDP datagrams delivered by the media socket."),
+		datagramsOut: d("media_datagrams_sent_total", "UDP datagrams the kernel accepted on the media socket."),
+		gso:          d("media_datagrams_sent_gso_total", "Media datagrams sent as UDP GSO segments."),
+	}
+}
+
+func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.dropped, c.retrans, c.kfSent, c.kfThrottle, c.srForwarded,
+		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso} {
+		ch <- d
+	}
+}
+
+func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	s := c.plane.Stats()
+	for _, d := range s.Drops() {
+		counter(c.dropped, d.Count, d.Stage, d.Reason)
+	}
+	us := c.sock.Stats()
+	for i, n := range us.Drops {
+		if n > 0 && udp.DropReason(i) != udp.DropNone {
+			counter(c.dropped, n, "socket", udp.DropReason(i).String())
+		}
+	}
+	counter(c.retrans, s.Retransmissions)
+	counter(c.kfSent, s.KeyframeRequests)
+	counter(c.kfThrottle, s.KeyframesThrottled)
+	counter(c.srForwarded, s.SRForwarded)
+	counter(c.rtcpIn, s.RTCPReceived)
+	counter(c.rtcpOut, s.RTCPSent)
+	counter(c.datagramsIn, us.Received)
+	counter(c.datagramsOut, us.Sent)
+	counter(c.gso, us.GSOSent)
+}
+
 func (b *bridge) run(ctx context.Context) error {
-	defer b.media.Close()
+	defer b.closeMedia()
 	if b.http != nil {
 		addr, err := b.http.Start()
 		if err != nil {

@@ -1,0 +1,31 @@
+// Package media is the bridge's data plane: a Plane holds the conferences' media endpoints
+// on the shared UDP socket, and each Endpoint ties its transport (ICE/DTLS/SRTP, package
+// transport/endpoint) to an ingress handler and an egress goroutine (media-design.md).
+//
+// Control → data only: the control plane (through an adapter in bridge/control) creates
+// endpoints, hands over remote transport descriptions and receiver constraints, and publishes
+// each conference's routing configuration with Conference.Update, which builds an immutable
+// router.Snapshot. This package imports no control-plane package.
+//
+// Ingress runs on the socket reader goroutine, synchronously after SRTP decryption: parse,
+// look the SSRC up in the endpoint's snapshot view (one atomic load), drop and count unknown,
+// foreign, visitor and force-muted media, unwrap RTX, update the receive state (64-bit
+// unwrapping, duplicates, NACK gaps, transport-wide arrivals, layers, audio level), copy the
+// packet once into a refcounted packet.Buf and push a reference onto every subscriber's egress
+// queue (lock-free, non-blocking; a full queue is a counted drop). RTCP from the endpoint is
+// terminated there, except NACK and PLI/FIR, which become items on its own egress queue, and
+// SR, which goes to each subscriber for translation. What the bridge owes the endpoint as a
+// sender (RR every 500 ms, transport-cc feedback, NACKs for upstream losses) is generated
+// after each packet and queued for its egress, because one goroutine per endpoint owns the
+// outgoing SRTP context.
+//
+// Egress, one goroutine per endpoint, owns a sender.Sender per source it receives: the
+// selector decision against the target layer (computed from the receiver's maxHeight
+// constraint and the source's arriving layers), the rewrite into one scratch buffer, the RTX
+// history, SR translation and the keyframe requests, which it routes to the source owner's
+// egress queue. Every drop is counted by a named reason (Stats, Drops).
+//
+// Liveness follows JVB: ICE or DTLS failure, no activity for a minute, or no ICE connection
+// within two minutes make the plane call Options.OnExpire; the control plane then expires the
+// endpoint, which closes it and releases everything it held.
+package media

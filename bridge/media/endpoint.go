@@ -1,0 +1,171 @@
+package media
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+
+	"github.com/cityjitsi/videobridge/bridge/packet"
+	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
+	"github.com/cityjitsi/videobridge/bridge/transport/ice"
+)
+
+// Endpoint is one endpoint's media: its transport, the ingress handler the socket reader
+// calls, and the egress goroutine that owns everything sent to it.
+type Endpoint struct {
+	id   string
+	conf *Conference
+	p    *Plane
+	log  *zap.Logger
+	tr   Transport
+
+	view atomic.Pointer[view]
+	q    *packet.Queue[item]
+	// cons are the receiver constraints; consGen counts their changes so that egress
+	// recomputes targets at once.
+	cons    atomic.Pointer[constraints]
+	consGen atomic.Uint64
+
+	created   int64 // wall clock ns
+	connected atomic.Bool
+	expired   atomic.Bool // OnExpire was called
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+
+	in   ingress // owned by the socket reader goroutine
+	out  egress  // owned by the egress goroutine
+	cin  inCounters
+	cout outCounters
+}
+
+// constraints are a receiver's video constraints (ReceiverVideoConstraints' maxHeight).
+type constraints struct {
+	def       int            // for sources not listed; 0: none, -1: unlimited
+	perSource map[string]int // by source name
+}
+
+func (c *constraints) maxHeight(source string) int {
+	if h, ok := c.perSource[source]; ok {
+		return h
+	}
+	return c.def
+}
+
+func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, error) {
+	e := &Endpoint{
+		id: id, conf: c, p: c.p, q: packet.NewQueue[item](c.p.opts.QueueSize),
+		log:     c.p.log.With(zap.String("conf_id", c.id), zap.String("endpoint", id)),
+		created: c.p.opts.WallClock(), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	// JVB's initial-max-height-px is 0: no video before the receiver's first constraints
+	// (pitfall 2).
+	e.cons.Store(&constraints{})
+	e.in.init()
+	e.out.init()
+	tr, err := c.p.opts.Transports(creds, e)
+	if err != nil {
+		return nil, err
+	}
+	e.tr = tr
+	if c.p.opts.manualEgress {
+		close(e.done)
+	} else {
+		go e.run()
+	}
+	return e, nil
+}
+
+// ID returns the endpoint id.
+func (e *Endpoint) ID() string { return e.id }
+
+// SetRemote hands the remote transport description to the transport.
+func (e *Endpoint) SetRemote(r endpoint.Remote) error { return e.tr.SetRemote(r) }
+
+// SetConstraints sets the receiver's video constraints: the max height for sources not in
+// perSource (0: no video, -1: unlimited) and per source name. perSource is not retained.
+func (e *Endpoint) SetConstraints(defaultMaxHeight int, perSource map[string]int) {
+	c := &constraints{def: defaultMaxHeight, perSource: make(map[string]int, len(perSource))}
+	for k, v := range perSource {
+		c.perSource[k] = v
+	}
+	e.cons.Store(c)
+	e.consGen.Add(1)
+}
+
+// Stats returns the endpoint's counters.
+func (e *Endpoint) Stats() Stats { return e.snapshotStats() }
+
+// Close tears the endpoint down: transport first (no callback after it returns), then the
+// egress goroutine, then every packet still queued or held for retransmission. Idempotent.
+func (e *Endpoint) Close() {
+	e.closeOnce.Do(func() {
+		e.closed.Store(true)
+		e.tr.Close()
+		close(e.stop)
+		<-e.done
+		for {
+			it, ok := e.q.Pop()
+			if !ok {
+				break
+			}
+			if it.buf != nil {
+				it.buf.Release()
+			}
+		}
+		e.out.close()
+		e.conf.remove(e)
+		e.p.retire(e.snapshotStats())
+	})
+}
+
+// OnICEState implements endpoint.Handler. ICE failure expires the endpoint at once (JVB
+// expires it at the next check).
+func (e *Endpoint) OnICEState(s endpoint.ICEState) {
+	switch s {
+	case endpoint.ICEConnected:
+		e.connected.Store(true)
+	case endpoint.ICEFailed:
+		e.expire("ICE failed")
+	}
+}
+
+// OnDTLSState implements endpoint.Handler.
+func (e *Endpoint) OnDTLSState(s endpoint.DTLSState) {
+	if s == endpoint.DTLSFailed {
+		e.expire("DTLS failed")
+	}
+}
+
+// expire asks the control plane, once, to expire this endpoint. The callback must not block
+// (it runs on transport and housekeeping goroutines).
+func (e *Endpoint) expire(reason string) {
+	if e.closed.Load() || !e.expired.CompareAndSwap(false, true) {
+		return
+	}
+	e.log.Info("endpoint expiring", zap.String("reason", reason))
+	if f := e.p.opts.OnExpire; f != nil {
+		f(e.conf.id, e.id, reason)
+	}
+}
+
+// checkLiveness applies JVB's expiry rules at wall time now (media.md §6): an endpoint that
+// never connected within ExpireUnconnected, or that has shown no activity (media, RTCP or ICE
+// consent) for ExpireInactive.
+func (e *Endpoint) checkLiveness(now int64) {
+	last := e.tr.LastActivity()
+	switch {
+	case last == 0 && !e.connected.Load():
+		if now-e.created >= int64(e.p.opts.ExpireUnconnected) {
+			e.expire("ICE did not connect")
+		}
+	case last == 0:
+		if now-e.created >= int64(e.p.opts.ExpireInactive) {
+			e.expire("inactive")
+		}
+	case now-last >= int64(e.p.opts.ExpireInactive):
+		e.expire("inactive")
+	}
+}
