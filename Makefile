@@ -4,7 +4,7 @@ BIN      := bin/videobridge
 CONFIG   ?=
 PKGS     := ./...
 
-.PHONY: build test test-short run lint fuzz bench clean
+.PHONY: build test test-short run lint fuzz bench bench-micro clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/videobridge
@@ -36,7 +36,21 @@ fuzz:
 	  done; \
 	done
 
-bench:
+# The load harness (bench/, cmd/bench): starts bin/videobridge, a private Prosody and the embedded
+# focus on loopback, runs SCENARIO and writes bench/results/<scenario>-<time>/ (result.json,
+# summary.md, report.html, SVG plots). Needs prosody (apt-get install -y prosody). On two or more
+# CPUs the bridge and the harness are pinned to different cores. Examples:
+#   make bench SCENARIO=lecture
+#   make bench BENCHFLAGS='capacity --scenario many-small'   (see ./bin/bench -h)
+SCENARIO   ?= meeting-10
+BENCHPIN   ?= $(shell [ "$$(nproc)" -ge 2 ] && echo --bridge-cpus 1 --generator-cpus 0)
+BENCHFLAGS ?= --scenario $(SCENARIO)
+bench: build
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench ./cmd/bench
+	./bin/bench $(BENCHFLAGS) --bridge-bin $(BIN) $(BENCHPIN)
+
+# Go micro-benchmarks (per-packet costs and allocations).
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 clean:
