@@ -1,6 +1,8 @@
 package channel
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/cityjitsi/videobridge/colibri/bridgechannel"
@@ -139,4 +141,24 @@ func (h *Hub) setInitialLastN(c *Channel, n int) {
 	if ep := h.eps[c.id]; ep != nil && ep.ch == c && ep.settings.SetInitialLastN(n) {
 		h.recompute()
 	}
+}
+
+// ErrUnknownEndpoint is returned by Deliver for an endpoint without a channel.
+var ErrUnknownEndpoint = errors.New("channel: unknown endpoint")
+
+// Deliver handles msg as if endpoint id had sent it on its bridge channel, and returns once
+// the Hub has acted on it (or the channel closed). It lets the bridge's private debug API
+// (and tools without a client-side channel) set ReceiverVideoConstraints through the same
+// path as clients. msg must not be modified afterwards. It is not counted in Stats.
+func (h *Hub) Deliver(id string, msg []byte) error {
+	c, ok := h.Channel(id)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownEndpoint, id)
+	}
+	m, err := bridgechannel.Decode(msg)
+	if err != nil {
+		return fmt.Errorf("channel: %w", err)
+	}
+	h.do(c, func() { h.handle(c, m, msg) })
+	return nil
 }

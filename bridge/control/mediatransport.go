@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+
+	"go.uber.org/zap"
 
 	"github.com/cityjitsi/videobridge/bridge/media"
 	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
 	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
+	"github.com/cityjitsi/videobridge/colibri/bridgechannel"
 )
 
 // ConferenceObserver is implemented by a TransportFactory that wants every published
@@ -21,7 +25,7 @@ type ConferenceObserver interface {
 }
 
 // ConstraintsSetter is implemented by an EndpointTransport that forwards video under receiver
-// constraints (ReceiverVideoConstraints' maxHeight, until the bridge channel sets them).
+// constraints (ReceiverVideoConstraints' maxHeight).
 type ConstraintsSetter interface {
 	SetReceiverConstraints(defaultMaxHeight int, perSource map[string]int)
 }
@@ -50,9 +54,10 @@ var (
 
 // SetReceiverConstraints sets endpoint epID's video constraints in conference confID
 // (bridge-internal id): the max height of sources not in perSource (0: none, -1: unlimited)
-// and per source name. JVB's default before any is 0, so a receiver gets no video until this
-// is called (media.md pitfall 2). The bridge channel will call it; until then the private
-// debug API does.
+// and per source name. JVB's default before any is 0, so a receiver gets no video until
+// constraints arrive (media.md pitfall 2). Clients send them on the bridge channel; this is
+// for tools and tests without one (the media transports apply it as a ReceiverVideoConstraints
+// from the endpoint, so last-N and sender constraints see it).
 func (v *Videobridge) SetReceiverConstraints(confID, epID string, defaultMaxHeight int, perSource map[string]int) error {
 	info, ok := v.ConferenceByID(confID)
 	if !ok {
@@ -104,6 +109,14 @@ type MediaTransports struct {
 	UfragPrefix string
 	// AdvertisePrivate is videobridge.ice.advertise-private-candidates.
 	AdvertisePrivate bool
+	// LastNLimit caps every receiver's last-N (channel.Options.LastNLimit: 0 is the default
+	// cap, negative none).
+	LastNLimit int
+	// Log is for the bridge channels; nil logs nothing.
+	Log *zap.Logger
+
+	mu    sync.Mutex // guards confs
+	confs map[string]*channelConference
 }
 
 // NewEndpointTransport implements TransportFactory.
@@ -116,7 +129,14 @@ func (f *MediaTransports) NewEndpointTransport(confID, epID string, opts Endpoin
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s/%s: %w", confID, epID, err)
 	}
-	return &mediaTransport{ep: ep, local: LocalTransport{
+	// The bridge channel exists before the transport can connect: the SCTP server starts
+	// when DTLS does, and colibri-ws connects once Jicofo has the answer.
+	cc := f.channelConference(confID, true)
+	if _, err := cc.addEndpoint(ep, opts); err != nil {
+		ep.Close()
+		return nil, fmt.Errorf("endpoint %s/%s: %w", confID, epID, err)
+	}
+	return &mediaTransport{ep: ep, cc: cc, local: LocalTransport{
 		Ufrag: creds.Ufrag, Pwd: creds.Pwd,
 		Fingerprint: Fingerprint{Hash: dtls.FingerprintHash, Value: f.Certificate.Fingerprint},
 		Candidates:  ice.Advertised(f.Candidates, f.AdvertisePrivate, opts.PrivateAddressConnectivity),
@@ -128,9 +148,13 @@ func (f *MediaTransports) NewEndpointTransport(confID, epID string, opts Endpoin
 func (f *MediaTransports) ConferenceChanged(info *ConferenceInfo) {
 	if len(info.Endpoints) == 0 {
 		f.Plane.RemoveConference(info.ID)
+		f.closeChannels(info.ID)
 		return
 	}
 	f.Plane.Conference(info.ID).Update(RouterConfig(info), info.Feedback.VideoSSRC)
+	if cc := f.channelConference(info.ID, false); cc != nil {
+		cc.update(info)
+	}
 }
 
 // MediaStats implements MediaStatsProvider.
@@ -149,6 +173,7 @@ func (f *MediaTransports) MediaStats() MediaStats {
 // mediaTransport is one endpoint's EndpointTransport on the media plane.
 type mediaTransport struct {
 	ep    *media.Endpoint
+	cc    *channelConference
 	local LocalTransport
 }
 
@@ -166,11 +191,26 @@ func (t *mediaTransport) SetRemote(r RemoteTransport) error {
 		Candidates: r.Candidates})
 }
 
-func (t *mediaTransport) Close() { t.ep.Close() }
+// Close closes the bridge channel first (the WebSocket gets 1001 "endpoint closed" and the
+// SCTP server stops reading), then the media endpoint and its DTLS connection.
+func (t *mediaTransport) Close() {
+	t.cc.removeEndpoint(t.ep)
+	t.ep.Close()
+}
 
-// SetReceiverConstraints implements ConstraintsSetter.
+// SetReceiverConstraints implements ConstraintsSetter: the values go through the bridge
+// channel's Hub as a ReceiverVideoConstraints from the endpoint, so that last-N, the sender
+// constraints and later messages see them.
 func (t *mediaTransport) SetReceiverConstraints(defaultMaxHeight int, perSource map[string]int) {
-	t.ep.SetConstraints(defaultMaxHeight, perSource)
+	m := &bridgechannel.ReceiverVideoConstraints{
+		DefaultConstraints: &bridgechannel.VideoConstraints{MaxHeight: defaultMaxHeight,
+			MaxFrameRate: bridgechannel.NoFrameRateConstraint},
+		Constraints: make(map[string]bridgechannel.VideoConstraints, len(perSource)),
+	}
+	for name, h := range perSource {
+		m.Constraints[name] = bridgechannel.VideoConstraints{MaxHeight: h, MaxFrameRate: bridgechannel.NoFrameRateConstraint}
+	}
+	_ = t.cc.hub.Deliver(t.ep.ID(), bridgechannel.Marshal(m)) // fails only once the endpoint is gone
 }
 
 // RouterConfig converts a conference snapshot to the router's input.

@@ -155,6 +155,8 @@ func (c *conference) createEndpoint(ce *colibri2.Endpoint) (*Endpoint, *colibri2
 	tr, err := c.v.opts.Transports.NewEndpointTransport(c.id, ce.ID, EndpointTransportOptions{
 		ICEControlling:             ce.Transport.ICEControlling,
 		PrivateAddressConnectivity: caps.PrivateAddressConnectivity,
+		Visitor:                    ce.MucRole == MucRoleVisitor,
+		SCTP:                       ce.Transport.SCTP != nil,
 	})
 	if err != nil {
 		return nil, errInternal("Failed to create transport for endpoint " + ce.ID + ": " + err.Error())

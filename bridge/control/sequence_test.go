@@ -290,7 +290,7 @@ func TestEndpointCreateState(t *testing.T) {
 	mustDo(t, tb.Videobridge, allocate(meeting, true, ep))
 	got := endpointInfo(t, tb, "a")
 	tr := tb.transports.transport("a")
-	if tr.opts != (EndpointTransportOptions{ICEControlling: true, PrivateAddressConnectivity: true}) {
+	if tr.opts != (EndpointTransportOptions{ICEControlling: true, PrivateAddressConnectivity: true, SCTP: true}) {
 		t.Fatalf("transport options %+v", tr.opts)
 	}
 	got.Transport, got.webSocketPassword = nil, ""

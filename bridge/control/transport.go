@@ -24,6 +24,11 @@ type EndpointTransportOptions struct {
 	// PrivateAddressConnectivity is the endpoint's private-address-connectivity capability:
 	// private host candidates are advertised to it even when the bridge withholds them.
 	PrivateAddressConnectivity bool
+	// Visitor is colibri2's mucRole=visitor: a receive-only endpoint whose bridge-channel
+	// messages to others are dropped.
+	Visitor bool
+	// SCTP is set when the create request asked for an SCTP data channel (<sctp/>).
+	SCTP bool
 }
 
 // EndpointTransport is one endpoint's ICE/DTLS transport as the control plane sees it.

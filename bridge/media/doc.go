@@ -28,4 +28,10 @@
 // Liveness follows JVB: ICE or DTLS failure, no activity for a minute, or no ICE connection
 // within two minutes make the plane call Options.OnExpire; the control plane then expires the
 // endpoint, which closes it and releases everything it held.
+//
+// Each endpoint reports to its bridge channel through Hooks (hooks.go), installed by the
+// control plane: ingress hands every audio level to the endpoint's dominant-speaker input
+// (one atomic load and a lock-free store per packet), egress publishes the set of video
+// sources it forwards when a target layer starts or stops, housekeeping reports media
+// activity, and the established DTLS connection is handed over for the SCTP data channel.
 package media

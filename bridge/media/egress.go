@@ -50,6 +50,8 @@ type egress struct {
 	snap    *snapshot // the snapshot rx and the senders were last updated from
 	rtcp    [256]byte
 	firSeq  uint8
+	// fwdDirty: a sender's forwarded flag changed since the set was last published.
+	fwdDirty bool
 }
 
 // egSender is one source as sent to this endpoint.
@@ -60,6 +62,8 @@ type egSender struct {
 	targetAt int64
 	consGen  uint64
 	hasTgt   bool
+	// forwarded: the target layer is not suspended (the source is in ForwardedSources).
+	forwarded bool
 }
 
 func (o *egress) init() { o.senders = map[*sourceState]*egSender{} }
@@ -92,6 +96,7 @@ func (e *Endpoint) drainBatch(now int64) int {
 		}
 		e.handle(&it, now)
 	}
+	e.publishForwarded()
 	return n
 }
 
@@ -132,6 +137,7 @@ func (e *Endpoint) refresh() {
 	}
 	for k, es := range e.out.senders {
 		if es.gen != s.gen {
+			e.out.setForwarded(es, false)
 			es.s.Close()
 			delete(e.out.senders, k)
 		}
@@ -191,7 +197,9 @@ func (e *Endpoint) updateTarget(es *egSender, sv *srcView, now int64) {
 		heights[i] = 180 << i
 	}
 	sv.st.layers.Fill(now, heights[:n], active[:n])
-	es.s.SetTarget(selector.TargetLayer(maxHeight, heights[:n], active[:n]))
+	target := selector.TargetLayer(maxHeight, heights[:n], active[:n])
+	es.s.SetTarget(target)
+	e.out.setForwarded(es, !target.IsSuspended())
 }
 
 // requestKeyframe asks the source's owner for a keyframe of encoding enc, within the limits

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cityjitsi/videobridge/bridge/packet"
+	"github.com/cityjitsi/videobridge/bridge/speaker"
 	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
 )
@@ -26,6 +27,11 @@ type Endpoint struct {
 	// recomputes targets at once.
 	cons    atomic.Pointer[constraints]
 	consGen atomic.Uint64
+
+	hooks     atomic.Pointer[Hooks]
+	speaker   atomic.Pointer[speaker.Speaker] // Hooks.Speaker, loaded per audio packet
+	forwarded atomic.Pointer[[]string]        // published by egress (publishForwarded)
+	inactive  atomic.Bool                     // written by housekeeping only (checkActive)
 
 	created   int64 // wall clock ns
 	connected atomic.Bool
@@ -134,7 +140,10 @@ func (e *Endpoint) OnICEState(s endpoint.ICEState) {
 
 // OnDTLSState implements endpoint.Handler.
 func (e *Endpoint) OnDTLSState(s endpoint.DTLSState) {
-	if s == endpoint.DTLSFailed {
+	switch s {
+	case endpoint.DTLSConnected:
+		e.dtlsConnected()
+	case endpoint.DTLSFailed:
 		e.expire("DTLS failed")
 	}
 }
@@ -156,6 +165,7 @@ func (e *Endpoint) expire(reason string) {
 // consent) for ExpireInactive.
 func (e *Endpoint) checkLiveness(now int64) {
 	last := e.tr.LastActivity()
+	e.checkActive(now, last)
 	switch {
 	case last == 0 && !e.connected.Load():
 		if now-e.created >= int64(e.p.opts.ExpireUnconnected) {

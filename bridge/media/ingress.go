@@ -129,6 +129,9 @@ func (e *Endpoint) ingestRTP(v *view, b []byte, now int64) DropReason {
 	}
 	codec := me.Codecs[p.PayloadType()]
 	fillMeta(buf, &p, sv, me, rt.Encoding, codec, seq64, ts64, now)
+	if !video {
+		e.audioLevel(buf.AudioLevel, now)
+	}
 	e.fanOut(snap, sv, buf, codec)
 	return DropNone
 }

@@ -122,6 +122,10 @@ func NewPlane(sock *udp.Socket, cert *dtls.Certificate, cands []ice.Candidate, o
 
 func (p *Plane) now() int64 { return p.opts.Clock() }
 
+// Now returns the plane's packet clock (Options.Clock) in nanoseconds: the clock of the
+// audio levels handed to Hooks.Speaker, which a dominant speaker Identifier must decide on.
+func (p *Plane) Now() int64 { return p.opts.Clock() }
+
 // Conference returns the media conference with the control plane's id, creating it.
 func (p *Plane) Conference(id string) *Conference {
 	p.mu.Lock()

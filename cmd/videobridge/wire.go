@@ -18,12 +18,15 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cityjitsi/videobridge/bridge/api"
+	"github.com/cityjitsi/videobridge/bridge/channel"
 	"github.com/cityjitsi/videobridge/bridge/config"
 	"github.com/cityjitsi/videobridge/bridge/control"
+	"github.com/cityjitsi/videobridge/bridge/demo"
 	"github.com/cityjitsi/videobridge/bridge/media"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
 	"github.com/cityjitsi/videobridge/bridge/transport/udp"
+	"github.com/cityjitsi/videobridge/colibri/bridgechannel"
 	"github.com/cityjitsi/videobridge/xmpp"
 )
 
@@ -48,12 +51,15 @@ type bridge struct {
 	log     *zap.Logger
 	version string
 
-	sock    *udp.Socket
-	plane   *media.Plane
-	cands   []ice.Candidate
-	vb      *control.Videobridge
-	clients []*xmpp.Client
-	http    *api.Server
+	sock       *udp.Socket
+	plane      *media.Plane
+	transports *control.MediaTransports
+	cands      []ice.Candidate
+	vb         *control.Videobridge
+	clients    []*xmpp.Client
+	http       *api.Server // private: REST API, metrics, the standalone demo
+	public     *api.Server // public: colibri-ws (nil when disabled)
+	demo       bool        // the standalone demo is mounted on the private server
 
 	reg     *prometheus.Registry
 	colibri *api.Colibri2Metrics
@@ -114,14 +120,22 @@ func (b *bridge) wireControl() error {
 	// b.vb is set below, before any endpoint can exist.
 	b.plane = media.NewPlane(b.sock, cert, cands, media.Options{Log: b.log,
 		OnExpire: func(confID, epID, reason string) { b.vb.ExpireEndpoint(confID, epID, reason) }})
+	// JVB caps every receiver's last-N by jvb-last-n and the video SSRC limit (50).
+	lastN := channel.CapLastN(c.CC.JVBLastN, channel.DefaultLastNLimit)
+	if lastN == 0 {
+		b.log.Warn("videobridge.cc.jvb-last-n = 0 would forward no video at all; using 1")
+		lastN = 1
+	}
+	b.transports = &control.MediaTransports{Plane: b.plane, Certificate: cert, Candidates: cands,
+		UfragPrefix: c.ICE.UfragPrefix, AdvertisePrivate: c.ICE.AdvertisePrivateCandidates,
+		LastNLimit: lastN, Log: b.log}
 	b.vb = control.New(control.Options{
 		Log: b.log, Version: b.version, Release: c.Version.Release,
 		Region: c.Relay.Region, RelayID: c.Relay.RelayID, RelaysEnabled: c.Relay.Enabled,
 		SCTPEnabled: c.SCTP.Enabled,
 		WebSockets: control.WebSocketOptions{Enabled: c.Websockets.Enabled && publicServerEnabled(c),
 			ServerID: c.Websockets.ServerID, Domains: c.Websockets.Domains, TLS: websocketTLS(c)},
-		Transports: &control.MediaTransports{Plane: b.plane, Certificate: cert, Candidates: cands,
-			UfragPrefix: c.ICE.UfragPrefix, AdvertisePrivate: c.ICE.AdvertisePrivateCandidates},
+		Transports:                      b.transports,
 		InitialDrain:                    c.InitialDrainMode,
 		AverageParticipantStress:        c.LoadManagement.AverageParticipantStress,
 		GracefulShutdownMinParticipants: c.Shutdown.GracefulShutdownMinParticipants,
@@ -232,12 +246,21 @@ func (b *bridge) wireHTTP() error {
 		PrometheusEnabled: c.REST.Prometheus, Log: b.log,
 	})
 	if c.REST.Debug {
-		// Until the bridge channel carries ReceiverVideoConstraints, the private debug API sets
-		// them (no video flows before a receiver's first constraints, as in JVB).
+		// A debug aid: ReceiverVideoConstraints for an endpoint without a client-side bridge
+		// channel (no video flows before a receiver's first constraints, as in JVB).
 		mux := http.NewServeMux()
 		mux.HandleFunc("POST /debug/constraints/{conf}/{ep}", b.setConstraints)
 		mux.Handle("/", h)
 		h = mux
+	}
+	if len(c.XMPP.Clients) == 0 {
+		// Standalone mode: no Jicofo can reach the bridge, so it serves the demo meeting page
+		// and its embedded focus at the root, the REST API behind them.
+		h = demo.New(b.vb, demo.Options{Log: b.log, SCTP: c.SCTP.Enabled, Fallback: h})
+		b.demo = true
+	}
+	if publicServerEnabled(c) {
+		b.public = b.publicServer()
 	}
 	if c.HTTP.Private.Port == -1 {
 		return nil
@@ -246,46 +269,81 @@ func (b *bridge) wireHTTP() error {
 	return nil
 }
 
-// constraintsRequest is the body of POST /debug/constraints/{conf}/{ep}: the maxHeight parts
-// of a bridge-channel ReceiverVideoConstraints message.
-type constraintsRequest struct {
-	DefaultConstraints *struct {
-		MaxHeight int `json:"maxHeight"`
-	} `json:"defaultConstraints"`
-	Constraints map[string]struct {
-		MaxHeight int `json:"maxHeight"`
-	} `json:"constraints"`
+// publicServer is videobridge.http-servers.public: the colibri-ws endpoint the URLs in
+// colibri2 transports point at (through the deployment's reverse proxy). TLS on tls-port
+// needs a Java key store, which this bridge does not read: the plain port is served and TLS
+// is left to the proxy, as Jitsi deployments usually do.
+func (b *bridge) publicServer() *api.Server {
+	c := b.cfg
+	ws := c.Websockets
+	mux := http.NewServeMux()
+	mux.Handle(channel.WebSocketPathPrefix, channel.NewWebSocketHandler(channel.WebSocketConfig{
+		ServerID: ws.ServerID,
+		Password: b.vb.WebSocketPassword,
+		Channel:  b.transports.Channel,
+		// Jetty pings only when enabled; a ping every interval is harmless either way.
+		PingInterval: ws.KeepalivePingInterval,
+		IdleTimeout:  ws.IdleTimeout,
+		Log:          b.log,
+	}))
+	if c.HTTP.Public.Port == -1 {
+		b.log.Warn("videobridge.http-servers.public has only a tls-port, which needs a Java key store: "+
+			"colibri-ws is not served; set public.port and terminate TLS in the reverse proxy",
+			zap.Int("tls_port", c.HTTP.Public.TLSPort))
+		return nil
+	}
+	if c.HTTP.Public.KeyStorePath != "" {
+		b.log.Warn("videobridge.http-servers.public.key-store-path is ignored: the public server is plain HTTP on its port")
+	}
+	return api.NewServer(net.JoinHostPort(c.HTTP.Public.Host, strconv.Itoa(c.HTTP.Public.Port)), mux)
 }
 
 // setConstraints handles POST /debug/constraints/{conf}/{ep}; {conf} is the bridge-internal
-// conference id or the meeting-id. Without defaultConstraints the default is 180, as for a
-// first ReceiverVideoConstraints without them (media.md pitfall 2).
+// conference id or the meeting-id. The body is a bridge-channel ReceiverVideoConstraints
+// (colibriClass may be left out) and is handled exactly as if the endpoint had sent it on its
+// bridge channel: a first one without defaultConstraints sets the default to 180 (media.md
+// pitfall 2), later ones leave absent fields unchanged.
 func (b *bridge) setConstraints(w http.ResponseWriter, r *http.Request) {
-	var req constraintsRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
-		http.Error(w, "invalid JSON: "+err.Error(), http.StatusBadRequest)
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	def := 180
-	if req.DefaultConstraints != nil {
-		def = req.DefaultConstraints.MaxHeight
-	}
-	per := make(map[string]int, len(req.Constraints))
-	for name, c := range req.Constraints {
-		per[name] = c.MaxHeight
+	msg, err := constraintsMessage(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	conf := r.PathValue("conf")
 	if info, ok := b.vb.Conference(conf); ok {
 		conf = info.ID
 	}
-	switch err := b.vb.SetReceiverConstraints(conf, r.PathValue("ep"), def, per); {
-	case errors.Is(err, control.ErrNoSuchConference), errors.Is(err, control.ErrNoSuchEndpoint):
+	switch err := b.transports.Deliver(conf, r.PathValue("ep"), msg); {
+	case errors.Is(err, control.ErrNoChannel):
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case err != nil:
-		http.Error(w, err.Error(), http.StatusConflict)
+		http.Error(w, err.Error(), http.StatusBadRequest)
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// constraintsMessage turns a debug request body into a ReceiverVideoConstraints message: a
+// JSON object whose colibriClass, if any, must be ReceiverVideoConstraints.
+func constraintsMessage(body []byte) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("invalid JSON object: %v", err)
+	}
+	if raw, ok := obj["colibriClass"]; ok {
+		var class string
+		if json.Unmarshal(raw, &class) != nil || class != bridgechannel.ClassReceiverVideoConstraints {
+			return nil, fmt.Errorf("colibriClass must be %s", bridgechannel.ClassReceiverVideoConstraints)
+		}
+		return body, nil
+	}
+	obj["colibriClass"], _ = json.Marshal(bridgechannel.ClassReceiverVideoConstraints)
+	return json.Marshal(obj)
 }
 
 // mediaCollector exports the data plane's counters at scrape time.
@@ -349,14 +407,9 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 
 func (b *bridge) run(ctx context.Context) error {
 	defer b.closeMedia()
-	if b.http != nil {
-		addr, err := b.http.Start()
-		if err != nil {
-			b.vb.Close()
-			return fmt.Errorf("private HTTP server: %w", err)
-		}
-		b.log.Info("private REST API listening", zap.String("url", "http://"+addr),
-			zap.String("health", "http://"+addr+"/about/health"))
+	if err := b.startHTTP(); err != nil {
+		b.vb.Close()
+		return err
 	}
 	if b.cfg.Relay.Enabled {
 		b.log.Warn("videobridge.relay.enabled is set but relays (Octo) are not implemented yet: " +
@@ -402,10 +455,40 @@ wait:
 	cancel()
 	wg.Wait()
 	b.vb.Close()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	for _, s := range []*api.Server{b.http, b.public} {
+		if s != nil {
+			_ = s.Shutdown(sctx)
+		}
+	}
+	return nil
+}
+
+// startHTTP starts the private and public servers and logs where they listen.
+func (b *bridge) startHTTP() error {
 	if b.http != nil {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = b.http.Shutdown(sctx)
+		addr, err := b.http.Start()
+		if err != nil {
+			return fmt.Errorf("private HTTP server: %w", err)
+		}
+		b.log.Info("private REST API listening", zap.String("url", "http://"+addr),
+			zap.String("health", "http://"+addr+"/about/health"))
+		if b.demo {
+			b.log.Info("standalone demo meeting: open this address in two browser tabs",
+				zap.String("url", "http://"+addr+"/"))
+		}
+	}
+	if b.public != nil {
+		addr, err := b.public.Start()
+		if err != nil {
+			if b.http != nil {
+				_ = b.http.Shutdown(context.Background())
+			}
+			return fmt.Errorf("public HTTP server: %w", err)
+		}
+		b.log.Info("public HTTP server (colibri-ws) listening", zap.String("addr", addr),
+			zap.Bool("websockets", b.cfg.Websockets.Enabled), zap.Strings("domains", b.cfg.Websockets.Domains))
 	}
 	return nil
 }
