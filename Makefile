@@ -10,7 +10,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/videobridge
 
 # The whole suite: unit, fuzz seeds, and the integration tests against a real Prosody
-# (the tests start it themselves; it must be installed: apt-get install -y prosody).
+# and headless Chromium (the tests start both themselves, Chromium inside `unshare -n`; install
+# them first: apt-get install -y prosody chromium).
 test:
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
