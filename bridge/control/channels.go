@@ -207,12 +207,14 @@ func (cc *channelConference) ForwardedSources(receiver string) []string {
 	return []string{}
 }
 
-// SetAudioSubscription implements channel.Conference. The forwarding plane routes all
-// regular audio to every receiver (the default without a subscription); the Channel keeps
-// the subscription (Channel.AudioSubscription) for when it does not.
+// SetAudioSubscription implements channel.Conference: the receiver's media endpoint filters
+// the audio fanned out to it (media.md §1.3).
 func (cc *channelConference) SetAudioSubscription(receiver string, s bridgechannel.ReceiverAudioSubscription) {
-	cc.log.Debug("ReceiverAudioSubscription recorded; audio routing ignores it",
-		zap.String("conf_id", cc.id), zap.String("endpoint", receiver), zap.Bool("all", s.All))
+	ep := cc.endpoint(receiver)
+	if ep == nil {
+		return
+	}
+	ep.SetAudioSubscription(s.All, s.Include, s.Exclude)
 }
 
 // BandwidthEstimate implements channel.Conference: there is no send-side estimator yet, so

@@ -27,6 +27,8 @@ type Endpoint struct {
 	// recomputes targets at once.
 	cons    atomic.Pointer[constraints]
 	consGen atomic.Uint64
+	// audioSub is the receiver's ReceiverAudioSubscription; nil until it sends one.
+	audioSub atomic.Pointer[audioSubscription]
 
 	hooks     atomic.Pointer[Hooks]
 	speaker   atomic.Pointer[speaker.Speaker] // Hooks.Speaker, loaded per audio packet

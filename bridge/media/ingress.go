@@ -164,11 +164,18 @@ func fillMeta(buf *packet.Buf, p *rtp.Packet, sv *srcView, me *router.Endpoint, 
 }
 
 // fanOut hands buf to every subscriber's egress queue (one reference each) and gives up
-// ingress's own reference. A full queue drops the packet for that subscriber only.
+// ingress's own reference. A full queue drops the packet for that subscriber only. Audio is
+// filtered here by each receiver's ReceiverAudioSubscription, before it costs a queue slot.
 func (e *Endpoint) fanOut(snap *snapshot, sv *srcView, buf *packet.Buf, codec router.Codec) {
+	audio := sv.rs.Kind == router.KindAudio
 	for _, i := range sv.rs.Subscribers {
 		dst := snap.eps[i]
 		if dst == nil || dst.closed.Load() {
+			continue
+		}
+		// Signaled sources are all regular: the bridge generates no synthetic audio yet.
+		if audio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
+			dst.cin.drops[DropAudioNotSubscribed].Add(1)
 			continue
 		}
 		buf.Ref()

@@ -12,21 +12,22 @@ type DropReason uint8
 
 // Ingress drop reasons (ARCHITECTURE.md packet-path rule 5: every drop counted by name).
 const (
-	DropNone           DropReason = iota
-	DropNotConfigured             // media before the conference's first routing snapshot included the endpoint
-	DropMalformed                 // RTP or RTCP that does not parse
-	DropUnknownSSRC               // an SSRC no source of the conference signaled
-	DropForeignSSRC               // an SSRC signaled by another endpoint
-	DropVisitor                   // media from a visitor (JVB forwards none)
-	DropForceMuted                // colibri2 force-mute
-	DropRTXPadding                // RTX without original payload (Chrome's bandwidth probes)
-	DropUnknownRTXType            // a packet on an RTX SSRC whose payload type has no apt
-	DropDuplicate                 // (SSRC, seq) already received (RTX probe copies)
-	DropTooOld                    // far behind the newest sequence number
-	DropPadding                   // padding-only RTP, after its statistics
-	DropTooLarge                  // does not fit a packet buffer
-	DropQueueFull                 // a subscriber's egress queue was full
-	DropRTCPQueueFull             // an RTCP item did not fit the egress queue
+	DropNone               DropReason = iota
+	DropNotConfigured                 // media before the conference's first routing snapshot included the endpoint
+	DropMalformed                     // RTP or RTCP that does not parse
+	DropUnknownSSRC                   // an SSRC no source of the conference signaled
+	DropForeignSSRC                   // an SSRC signaled by another endpoint
+	DropVisitor                       // media from a visitor (JVB forwards none)
+	DropForceMuted                    // colibri2 force-mute
+	DropRTXPadding                    // RTX without original payload (Chrome's bandwidth probes)
+	DropUnknownRTXType                // a packet on an RTX SSRC whose payload type has no apt
+	DropDuplicate                     // (SSRC, seq) already received (RTX probe copies)
+	DropTooOld                        // far behind the newest sequence number
+	DropPadding                       // padding-only RTP, after its statistics
+	DropTooLarge                      // does not fit a packet buffer
+	DropQueueFull                     // a subscriber's egress queue was full
+	DropRTCPQueueFull                 // an RTCP item did not fit the egress queue
+	DropAudioNotSubscribed            // audio a receiver's ReceiverAudioSubscription excludes (counted on the receiver)
 	numDropReasons
 )
 
@@ -35,7 +36,7 @@ var dropNames = [numDropReasons]string{
 	DropUnknownSSRC: "unknown_ssrc", DropForeignSSRC: "foreign_ssrc", DropVisitor: "visitor",
 	DropForceMuted: "force_muted", DropRTXPadding: "rtx_padding", DropUnknownRTXType: "unknown_rtx_type",
 	DropDuplicate: "duplicate", DropTooOld: "too_old", DropPadding: "padding", DropTooLarge: "too_large",
-	DropQueueFull: "queue_full", DropRTCPQueueFull: "rtcp_queue_full",
+	DropQueueFull: "queue_full", DropRTCPQueueFull: "rtcp_queue_full", DropAudioNotSubscribed: "audio_not_subscribed",
 }
 
 // String returns a snake_case name for metrics.
@@ -46,8 +47,8 @@ func (r DropReason) String() string {
 	return "unknown"
 }
 
-// inCounters are written by the socket reader goroutine (ingress), except queueFull, which
-// any producer pushing to this endpoint's egress queue may count.
+// inCounters are written by the socket reader goroutine (ingress), except the queue-full and
+// audio-not-subscribed drops, which any producer fanning out to this endpoint may count.
 type inCounters struct {
 	rtp, rtcp, bytes atomic.Uint64
 	drops            [numDropReasons]atomic.Uint64

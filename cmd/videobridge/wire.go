@@ -73,8 +73,10 @@ func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
 	b := &bridge{cfg: cfg, log: log, version: version(), shutdown: make(chan struct{}), reg: api.NewRegistry()}
 	b.colibri = api.NewColibri2Metrics(b.reg)
 	// The single media port is bound now, as JVB binds it at start-up: health reports it, and
-	// the candidates Jicofo receives must point at a socket that exists.
-	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{Logger: log})
+	// the candidates Jicofo receives must point at a socket that exists. Its receive buffer is
+	// ice4j's udp.receive-buffer-size (JVB: 10 MB), as the kernel default drops bursts; the
+	// kernel caps it at net.core.rmem_max and udp logs the effective size.
+	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{ReadBuffer: cfg.ICE.Harvest.UDPReceiveBufferSize, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bind media port (videobridge.ice.udp.port=%d): %w", cfg.ICE.UDPPort, err)
 	}
