@@ -5,9 +5,9 @@
 // Two ways to reach a bridge:
 //
 //   - Self-contained (StartLocal, --mode local, the default): the harness starts the bridge
-//     binary on loopback with a generated jvb.conf, plus a private Prosody (StartProsody, like
-//     xmpp/xmpptest but without testing.TB) and joins its brewery with the embedded focus
-//     (integration/focus, a Jicofo emulator). The bridge serves colibri2 only over XMPP, as
+//     binary on loopback with a generated jvb.conf, plus a private Prosody (StartProsody:
+//     xmpp/xmpptest's server, started without testing.TB) and joins its brewery with the
+//     embedded focus (integration/focus, a Jicofo emulator). The bridge serves colibri2 only over XMPP, as
 //     JVB does, so this is the shortest faithful path; it needs the prosody package installed
 //     and nothing else.
 //   - Against a deployment (StartDeployment, --mode deployment): the focus emulator logs in to

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/cityjitsi/videobridge/xmpp/xmpptest"
 )
 
 // LocalBridge is a bridge process the harness started on loopback.
@@ -36,7 +38,7 @@ const localBridgeStart = 20 * time.Second
 // bridgeConfig is the jvb.conf the harness writes: loopback private HTTP on a free port, a
 // free media port, the bench Prosody as its only XMPP client, and no public-address health
 // requirement (loopback only).
-func bridgeConfig(p *Prosody, httpPort, mediaPort int, nick string) string {
+func bridgeConfig(p *xmpptest.Prosody, httpPort, mediaPort int, nick string) string {
 	return fmt.Sprintf(`videobridge {
   http-servers.private { host = "127.0.0.1", port = %d }
   ice.udp.port = %d
@@ -51,12 +53,12 @@ func bridgeConfig(p *Prosody, httpPort, mediaPort int, nick string) string {
     MUC_NICKNAME = %q
   }
 }
-`, httpPort, mediaPort, p.Port, p.Domain, p.JVBUser, p.JVBPassword, p.Brewery, nick)
+`, httpPort, mediaPort, p.Port, p.Domain, p.JVB.User, p.JVB.Password, p.Brewery, nick)
 }
 
 // StartLocalBridge runs bin with a generated jvb.conf in dir, pinned with taskset to cpus when
 // set, and waits for its HTTP API.
-func StartLocalBridge(ctx context.Context, bin, dir string, p *Prosody, cpus string, extraConf string) (*LocalBridge, error) {
+func StartLocalBridge(ctx context.Context, bin, dir string, p *xmpptest.Prosody, cpus string, extraConf string) (*LocalBridge, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("bench: bridge binary %s: %w (build it with `make build`)", bin, err)
 	}

@@ -102,14 +102,14 @@ func TestDeploymentMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	defer func() { _ = p.Stop() }()
 	b, err := StartLocalBridge(ctx, bin, t.TempDir(), p, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Stop()
-	tg, err := StartDeployment(ctx, DeploymentOptions{XMPP: p.Addr(), Domain: p.Domain, User: p.FocusUser,
-		Pass: p.FocusPassword, Brewery: p.Brewery, BridgeNick: b.Nick, MetricsURL: b.HTTP + "/metrics",
+	tg, err := StartDeployment(ctx, DeploymentOptions{XMPP: p.Addr(), Domain: p.Domain, User: p.Focus.User,
+		Pass: p.Focus.Password, Brewery: p.Brewery, BridgeNick: b.Nick, MetricsURL: b.HTTP + "/metrics",
 		BridgePID: b.PID(), ConstraintsURL: b.HTTP + DefaultConstraintsPath, ConstraintsMode: "http"}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)

@@ -100,7 +100,7 @@ func StartLocal(ctx context.Context, o LocalOptions, log *zap.Logger) (*Target, 
 	if err != nil {
 		return fail(err)
 	}
-	t.close = append(t.close, p.Close)
+	t.close = append(t.close, func() { _ = p.Stop() })
 	log.Info("prosody started", zap.String("addr", p.Addr()))
 	b, err := StartLocalBridge(ctx, o.BridgeBin, o.Dir, p, o.CPUs, o.ExtraConfig)
 	if err != nil {
@@ -112,8 +112,8 @@ func StartLocal(ctx context.Context, o LocalOptions, log *zap.Logger) (*Target, 
 	log.Info("bridge started", zap.Int("pid", b.PID()), zap.String("http", b.HTTP), zap.String("log", b.LogPath))
 	jctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	f, err := focus.Join(jctx, focus.Options{Addr: p.Addr(), Domain: p.Domain, Username: p.FocusUser,
-		Password: p.FocusPassword, Brewery: p.Brewery, Nick: "focus"})
+	f, err := focus.Join(jctx, focus.Options{Addr: p.Addr(), Domain: p.Domain, Username: p.Focus.User,
+		Password: p.Focus.Password, Brewery: p.Brewery, Nick: "focus"})
 	if err != nil {
 		return fail(fmt.Errorf("bench: focus login: %w", err))
 	}

@@ -5,12 +5,17 @@
 // layout mirrors the Debian/docker Jitsi setup (environment.md §2): accounts on an auth
 // VirtualHost, the brewery room on an internal MUC component.
 //
+// Start does the same without testing.TB (the caller owns dir and calls Stop), so the bench
+// harness's self-contained mode runs the very same server as the tests.
+//
 // Prosody is a hard requirement: when it is not installed the helper fails the test with a
 // message saying how to install it, it does not skip (CI installs it).
 package xmpptest
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +28,10 @@ import (
 	"testing"
 	"time"
 )
+
+// ErrNoProsody means the prosody or prosodyctl binary is not in PATH.
+var ErrNoProsody = errors.New("xmpptest: prosody is not installed (install it with " +
+	"`DEBIAN_FRONTEND=noninteractive apt-get install -y prosody`)")
 
 // Account is an XMPP account registered on the auth domain.
 type Account struct {
@@ -46,6 +55,14 @@ type Options struct {
 	Domain, MUCDomain string
 	// JVB overrides the bridge account jvb/jvbpass.
 	JVB Account
+	// Focus overrides the focus account focus/focuspass.
+	Focus Account
+	// C2SRate overrides the c2s rate limit "10mb/s" (Prosody's limits module syntax); a load
+	// test's focus signals for many endpoints and must not be throttled.
+	C2SRate string
+	// StartTimeout overrides the 10 s bound on each prosodyctl registration and on each wait
+	// for the c2s port (Start, Restart).
+	StartTimeout time.Duration
 }
 
 // Prosody is a running (or killed) Prosody instance.
@@ -63,6 +80,8 @@ type Prosody struct {
 	ConfigPath string
 	LogPath    string
 
+	startTimeout time.Duration
+
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	exit chan struct{} // closed when cmd has exited
@@ -74,24 +93,68 @@ const startTimeout = 10 * time.Second
 // or does not start listening within 10 s.
 func StartProsody(t testing.TB, opts Options) *Prosody {
 	t.Helper()
+	if err := lookPrograms(); err != nil {
+		t.Fatalf("%v", err)
+	}
+	p, err := prepare(context.Background(), opts, t.TempDir())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		p.Kill(t)
+		if t.Failed() {
+			t.Logf("xmpptest: prosody log tail:\n%s", tail(p.LogPath, 40))
+		}
+	})
+	p.Start(t)
+	return p
+}
+
+// Start starts a Prosody whose files live in dir (created if needed) without testing.TB: the
+// caller stops it with Stop and owns dir. ctx bounds registration and start-up in addition to
+// opts.StartTimeout. It returns an error wrapping ErrNoProsody when prosody is not installed.
+func Start(ctx context.Context, opts Options, dir string) (*Prosody, error) {
+	if err := lookPrograms(); err != nil {
+		return nil, err
+	}
+	p, err := prepare(ctx, opts, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.run(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func lookPrograms() error {
 	for _, bin := range []string{"prosody", "prosodyctl"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("xmpptest: %s not found in PATH (install it with "+
-				"`DEBIAN_FRONTEND=noninteractive apt-get install -y prosody`): %v", bin, err)
+			return fmt.Errorf("%w: %s not found in PATH: %w", ErrNoProsody, bin, err)
 		}
 	}
-	dir := t.TempDir()
+	return nil
+}
+
+// prepare picks a port, writes the configuration (and certificate) into dir and registers
+// the accounts; it does not start prosody.
+func prepare(ctx context.Context, opts Options, dir string) (*Prosody, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	p := &Prosody{
-		Host:       "127.0.0.1",
-		Port:       freePort(t),
-		Domain:     "auth.meet.test",
-		MUCDomain:  "internal.auth.meet.test",
-		JVB:        Account{User: "jvb", Password: "jvbpass"},
-		Focus:      Account{User: "focus", Password: "focuspass"},
-		TLS:        opts.TLS,
-		Dir:        dir,
-		ConfigPath: filepath.Join(dir, "prosody.cfg.lua"),
-		LogPath:    filepath.Join(dir, "prosody.log"),
+		Host:         "127.0.0.1",
+		Port:         port,
+		Domain:       "auth.meet.test",
+		MUCDomain:    "internal.auth.meet.test",
+		JVB:          Account{User: "jvb", Password: "jvbpass"},
+		Focus:        Account{User: "focus", Password: "focuspass"},
+		TLS:          opts.TLS,
+		Dir:          dir,
+		ConfigPath:   filepath.Join(dir, "prosody.cfg.lua"),
+		LogPath:      filepath.Join(dir, "prosody.log"),
+		startTimeout: startTimeout,
 	}
 	if opts.Domain != "" {
 		p.Domain = opts.Domain
@@ -102,33 +165,34 @@ func StartProsody(t testing.TB, opts Options) *Prosody {
 	if opts.JVB.User != "" {
 		p.JVB = opts.JVB
 	}
+	if opts.Focus.User != "" {
+		p.Focus = opts.Focus
+	}
+	if opts.StartTimeout > 0 {
+		p.startTimeout = opts.StartTimeout
+	}
 	p.Brewery = "jvbbrewery@" + p.MUCDomain
 	for _, sub := range []string{"data", "certs"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			t.Fatalf("xmpptest: %v", err)
+			return nil, fmt.Errorf("xmpptest: %w", err)
 		}
 	}
 	if opts.TLS {
 		if err := writeSelfSigned(filepath.Join(dir, "certs"), p.Domain,
 			[]string{p.Domain, p.MUCDomain, "localhost"}); err != nil {
-			t.Fatalf("xmpptest: certificate: %v", err)
+			return nil, fmt.Errorf("xmpptest: certificate: %w", err)
 		}
 	}
 	if err := os.WriteFile(p.ConfigPath, []byte(p.config(opts)), 0o600); err != nil {
-		t.Fatalf("xmpptest: %v", err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	accounts := append([]Account{p.JVB, p.Focus}, opts.Accounts...)
 	for _, a := range accounts {
-		p.register(t, a)
-	}
-	t.Cleanup(func() {
-		p.Kill(t)
-		if t.Failed() {
-			t.Logf("xmpptest: prosody log tail:\n%s", tail(p.LogPath, 40))
+		if err := p.register(ctx, a); err != nil {
+			return nil, err
 		}
-	})
-	p.Start(t)
-	return p
+	}
+	return p, nil
 }
 
 // Addr is Host:Port.
@@ -141,21 +205,29 @@ func (p *Prosody) JID(user string) string { return user + "@" + p.Domain }
 // connections. It is called by StartProsody and may be called again after Kill.
 func (p *Prosody) Start(t testing.TB) {
 	t.Helper()
+	if err := p.run(context.Background()); err != nil {
+		t.Fatalf("%v", err)
+	}
+}
+
+// run starts prosody and waits, bounded by ctx and p.startTimeout, for the c2s port. On
+// failure prosody is not left running.
+func (p *Prosody) run(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil {
-		t.Fatalf("xmpptest: prosody already running")
+		return errors.New("xmpptest: prosody already running")
 	}
 	out, err := os.OpenFile(filepath.Join(p.Dir, "prosody.stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		t.Fatalf("xmpptest: %v", err)
+		return fmt.Errorf("xmpptest: %w", err)
 	}
 	cmd := exec.Command("prosody", "--config", p.ConfigPath, "-F")
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		t.Fatalf("xmpptest: start prosody: %v", err)
+		return fmt.Errorf("xmpptest: start prosody: %w", err)
 	}
 	exit := make(chan struct{})
 	go func() {
@@ -164,22 +236,24 @@ func (p *Prosody) Start(t testing.TB) {
 		close(exit)
 	}()
 	p.cmd, p.exit = cmd, exit
-	deadline := time.Now().Add(startTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.startTimeout)
+	defer cancel()
 	for {
 		c, err := net.DialTimeout("tcp", p.Addr(), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-exit:
 			p.cmd = nil
-			t.Fatalf("xmpptest: prosody exited during startup; log:\n%s\nstdout:\n%s",
+			return fmt.Errorf("xmpptest: prosody exited during startup; log:\n%s\nstdout:\n%s",
 				tail(p.LogPath, 40), tail(filepath.Join(p.Dir, "prosody.stdout"), 40))
+		case <-ctx.Done():
+			_ = p.killLocked()
+			return fmt.Errorf("xmpptest: prosody not listening on %s after %v: %w; log:\n%s",
+				p.Addr(), p.startTimeout, ctx.Err(), tail(p.LogPath, 40))
 		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("xmpptest: prosody not listening on %s after %v; log:\n%s", p.Addr(), startTimeout, tail(p.LogPath, 40))
 		}
 	}
 }
@@ -187,18 +261,31 @@ func (p *Prosody) Start(t testing.TB) {
 // Kill sends SIGKILL to prosody and waits for it to exit. Safe to call when not running.
 func (p *Prosody) Kill(t testing.TB) {
 	t.Helper()
+	if err := p.Stop(); err != nil {
+		t.Errorf("%v", err)
+	}
+}
+
+// Stop is Kill without testing.TB: SIGKILL, then a bounded wait for the exit. Safe to call
+// when not running.
+func (p *Prosody) Stop() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.killLocked()
+}
+
+func (p *Prosody) killLocked() error {
 	if p.cmd == nil {
-		return
+		return nil
 	}
+	defer func() { p.cmd = nil }()
 	_ = p.cmd.Process.Kill()
 	select {
 	case <-p.exit:
-	case <-time.After(startTimeout):
-		t.Errorf("xmpptest: prosody pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
+		return nil
+	case <-time.After(p.startTimeout):
+		return fmt.Errorf("xmpptest: prosody pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
 	}
-	p.cmd = nil
 }
 
 // Restart kills prosody and starts it again on the same port with the same data: existing
@@ -209,12 +296,14 @@ func (p *Prosody) Restart(t testing.TB) {
 	p.Start(t)
 }
 
-func (p *Prosody) register(t testing.TB, a Account) {
-	t.Helper()
-	cmd := exec.Command("prosodyctl", "--config", p.ConfigPath, "register", a.User, p.Domain, a.Password)
+func (p *Prosody) register(ctx context.Context, a Account) error {
+	ctx, cancel := context.WithTimeout(ctx, p.startTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", p.ConfigPath, "register", a.User, p.Domain, a.Password)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("xmpptest: prosodyctl register %s: %v\n%s", a.User, err, out)
+		return fmt.Errorf("xmpptest: prosodyctl register %s: %w\n%s", a.User, err, out)
 	}
+	return nil
 }
 
 // config renders the Lua configuration. Loopback only: no s2s, http or component ports.
@@ -237,8 +326,12 @@ http_ports = {}
 https_ports = {}
 s2s_require_encryption = false
 storage = "internal"
-limits = { c2s = { rate = "10mb/s"; burst = "2s" } }
 `)
+	rate := opts.C2SRate
+	if rate == "" {
+		rate = "10mb/s"
+	}
+	fmt.Fprintf(&b, "limits = { c2s = { rate = %s; burst = \"2s\" } }\n", q(rate))
 	fmt.Fprintf(&b, "c2s_ports = { %d }\n", p.Port)
 	if opts.TLS {
 		b.WriteString(`modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "presence"; "posix"; }
@@ -268,14 +361,13 @@ authentication = "internal_plain"
 
 // freePort asks the kernel for a free loopback TCP port. Another process could take it before
 // prosody binds it; on these single-tenant test machines that has not been a problem.
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("xmpptest: %v", err)
+		return 0, fmt.Errorf("xmpptest: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(path string, lines int) string {
