@@ -48,7 +48,8 @@ func version() string {
 // the data plane on it.
 type bridge struct {
 	cfg     *config.Config
-	log     *zap.Logger
+	log     *zap.Logger // this file's own messages (component=videobridge)
+	base    *zap.Logger // handed to the packages, which add their own component field
 	version string
 
 	sock       *udp.Socket
@@ -69,14 +70,15 @@ type bridge struct {
 }
 
 func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
+	base := log
 	log = log.With(zap.String("component", "videobridge"))
-	b := &bridge{cfg: cfg, log: log, version: version(), shutdown: make(chan struct{}), reg: api.NewRegistry()}
+	b := &bridge{cfg: cfg, log: log, base: base, version: version(), shutdown: make(chan struct{}), reg: api.NewRegistry()}
 	b.colibri = api.NewColibri2Metrics(b.reg)
 	// The single media port is bound now, as JVB binds it at start-up: health reports it, and
 	// the candidates Jicofo receives must point at a socket that exists. Its receive buffer is
 	// ice4j's udp.receive-buffer-size (JVB: 10 MB), as the kernel default drops bursts; the
 	// kernel caps it at net.core.rmem_max and udp logs the effective size.
-	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{ReadBuffer: cfg.ICE.Harvest.UDPReceiveBufferSize, Logger: log})
+	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{ReadBuffer: cfg.ICE.Harvest.UDPReceiveBufferSize, Logger: base})
 	if err != nil {
 		return nil, fmt.Errorf("bind media port (videobridge.ice.udp.port=%d): %w", cfg.ICE.UDPPort, err)
 	}
@@ -120,7 +122,7 @@ func (b *bridge) wireControl() error {
 	c := b.cfg
 	// The plane asks the control plane to expire endpoints (ICE/DTLS failure, inactivity);
 	// b.vb is set below, before any endpoint can exist.
-	b.plane = media.NewPlane(b.sock, cert, cands, media.Options{Log: b.log,
+	b.plane = media.NewPlane(b.sock, cert, cands, media.Options{Log: b.base,
 		OnExpire: func(confID, epID, reason string) { b.vb.ExpireEndpoint(confID, epID, reason) }})
 	// JVB caps every receiver's last-N by jvb-last-n and the video SSRC limit (50).
 	lastN := channel.CapLastN(c.CC.JVBLastN, channel.DefaultLastNLimit)
@@ -130,9 +132,9 @@ func (b *bridge) wireControl() error {
 	}
 	b.transports = &control.MediaTransports{Plane: b.plane, Certificate: cert, Candidates: cands,
 		UfragPrefix: c.ICE.UfragPrefix, AdvertisePrivate: c.ICE.AdvertisePrivateCandidates,
-		LastNLimit: lastN, Log: b.log}
+		LastNLimit: lastN, Log: b.base}
 	b.vb = control.New(control.Options{
-		Log: b.log, Version: b.version, Release: c.Version.Release,
+		Log: b.base, Version: b.version, Release: c.Version.Release,
 		Region: c.Relay.Region, RelayID: c.Relay.RelayID, RelaysEnabled: c.Relay.Enabled,
 		SCTPEnabled: c.SCTP.Enabled,
 		WebSockets: control.WebSocketOptions{Enabled: c.Websockets.Enabled && publicServerEnabled(c),
@@ -220,7 +222,7 @@ func websocketTLS(c *config.Config) bool {
 
 func (b *bridge) wireXMPP() {
 	for _, xc := range b.cfg.XMPP.Clients {
-		handler := xmpp.NewBridgeHandler(b.vb, b.colibri.Observe, b.log)
+		handler := xmpp.NewBridgeHandler(b.vb, b.colibri.Observe, b.base)
 		client := xmpp.New(xmpp.Config{
 			ID: xc.ID, Host: xc.Hostname, Port: xc.Port, Domain: xc.Domain,
 			Username: xc.Username, Password: xc.Password,
@@ -228,7 +230,7 @@ func (b *bridge) wireXMPP() {
 			DisableCertificateVerification: xc.DisableCertificateVerification,
 			SecurityMode:                   string(xc.SecurityMode),
 			PresenceInterval:               b.cfg.XMPP.PresenceInterval,
-		}, handler, b.presenceStats, b.version, b.log)
+		}, handler, b.presenceStats, b.version, b.base)
 		b.clients = append(b.clients, client)
 	}
 }
@@ -245,7 +247,7 @@ func (b *bridge) wireHTTP() error {
 	var h http.Handler = api.NewHandler(view, xmppView{b}, b.reg, api.Options{
 		Version: b.version, RESTEnabled: c.REST.Colibri, ShutdownEnabled: c.REST.Shutdown,
 		DrainEnabled: c.REST.Drain, HealthEnabled: c.REST.Health, VersionEnabled: c.REST.Version,
-		PrometheusEnabled: c.REST.Prometheus, Log: b.log,
+		PrometheusEnabled: c.REST.Prometheus, Log: b.base,
 	})
 	if c.REST.Debug {
 		// A debug aid: ReceiverVideoConstraints for an endpoint without a client-side bridge
@@ -258,7 +260,7 @@ func (b *bridge) wireHTTP() error {
 	if len(c.XMPP.Clients) == 0 {
 		// Standalone mode: no Jicofo can reach the bridge, so it serves the demo meeting page
 		// and its embedded focus at the root, the REST API behind them.
-		h = demo.New(b.vb, demo.Options{Log: b.log, SCTP: c.SCTP.Enabled, Fallback: h})
+		h = demo.New(b.vb, demo.Options{Log: b.base, SCTP: c.SCTP.Enabled, Fallback: h})
 		b.demo = true
 	}
 	if publicServerEnabled(c) {
@@ -286,7 +288,7 @@ func (b *bridge) publicServer() *api.Server {
 		// Jetty pings only when enabled; a ping every interval is harmless either way.
 		PingInterval: ws.KeepalivePingInterval,
 		IdleTimeout:  ws.IdleTimeout,
-		Log:          b.log,
+		Log:          b.base,
 	}))
 	if c.HTTP.Public.Port == -1 {
 		b.log.Warn("videobridge.http-servers.public has only a tls-port, which needs a Java key store: "+
