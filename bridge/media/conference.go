@@ -156,7 +156,7 @@ func (c *Conference) publishLocked() {
 			e.view.Store(&view{snap: s, idx: i})
 			// Wake the egress even when no media comes, so that it releases the RTX history
 			// of sources that are gone; a full queue wakes it anyway.
-			e.q.TryPush(item{kind: itemRefresh})
+			e.push(item{kind: itemRefresh})
 		}
 	}
 	for _, e := range c.eps {

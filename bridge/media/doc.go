@@ -1,6 +1,7 @@
 // Package media is the bridge's data plane: a Plane holds the conferences' media endpoints
 // on the shared UDP socket, and each Endpoint ties its transport (ICE/DTLS/SRTP, package
-// transport/endpoint) to an ingress handler and an egress goroutine (media-design.md).
+// transport/endpoint) to an ingress handler and its egress, run by one of a fixed pool of
+// egress workers (media-design.md, worker.go).
 //
 // Control → data only: the control plane (through an adapter in bridge/control) creates
 // endpoints, hands over remote transport descriptions and receiver constraints, and publishes
@@ -16,14 +17,15 @@
 // terminated there, except NACK and PLI/FIR, which become items on its own egress queue, and
 // SR, which goes to each subscriber for translation. What the bridge owes the endpoint as a
 // sender (RR every 500 ms, transport-cc feedback, NACKs for upstream losses) is generated
-// after each packet and queued for its egress, because one goroutine per endpoint owns the
-// outgoing SRTP context.
+// after each packet and queued for its egress, because one goroutine (its worker) owns the
+// endpoint's outgoing SRTP context.
 //
-// Egress, one goroutine per endpoint, owns a sender.Sender per source it receives: the
-// selector decision against the target layer (computed from the receiver's maxHeight
-// constraint and the source's arriving layers), the rewrite into one scratch buffer, the RTX
-// history, SR translation and the keyframe requests, which it routes to the source owner's
-// egress queue. Every drop is counted by a named reason (Stats, Drops).
+// Egress, run for each endpoint by exactly one worker goroutine of the plane's pool (a packet
+// wakes each worker at most once, not each receiver), owns a sender.Sender per source it
+// receives: the selector decision against the target layer (computed from the receiver's
+// maxHeight constraint and the source's arriving layers), the rewrite into one scratch
+// buffer, the RTX history, SR translation and the keyframe requests, which it routes to the
+// source owner's egress queue. Every drop is counted by a named reason (Stats, Drops).
 //
 // Liveness follows JVB: ICE or DTLS failure, no activity for a minute, or no ICE connection
 // within two minutes make the plane call Options.OnExpire; the control plane then expires the

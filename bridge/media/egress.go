@@ -43,7 +43,7 @@ const (
 	popBatch = 64
 )
 
-// egress is the send state of one endpoint, owned by its egress goroutine.
+// egress is the send state of one endpoint, owned by its egress worker.
 type egress struct {
 	senders map[*sourceState]*egSender
 	rx      sender.Receiver
@@ -72,15 +72,6 @@ func (o *egress) close() {
 	for k, es := range o.senders {
 		es.s.Close()
 		delete(o.senders, k)
-	}
-}
-
-// run is the egress goroutine: it pops items until Close.
-func (e *Endpoint) run() {
-	defer close(e.done)
-	for e.q.Wait(e.stop, nil) {
-		for e.drainBatch(e.p.now()) == popBatch {
-		}
 	}
 }
 
@@ -217,7 +208,7 @@ func (e *Endpoint) requestKeyframe(es *egSender, sv *srcView, enc int8, now int6
 	if enc > 0 && int(enc) < len(sv.rs.SSRCs) {
 		ssrc = sv.rs.SSRCs[enc]
 	}
-	if !owner.q.TryPush(item{kind: itemPLI, ssrc: ssrc, fir: !sv.pli}) {
+	if !owner.push(item{kind: itemPLI, ssrc: ssrc, fir: !sv.pli}) {
 		owner.cin.drops[DropRTCPQueueFull].Add(1)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Endpoint is one endpoint's media: its transport, the ingress handler the socket reader
-// calls, and the egress goroutine that owns everything sent to it.
+// calls, and the egress state that its worker (worker.go) owns: everything sent to it.
 type Endpoint struct {
 	id   string
 	conf *Conference
@@ -40,11 +40,19 @@ type Endpoint struct {
 	expired   atomic.Bool // OnExpire was called
 	closed    atomic.Bool
 	closeOnce sync.Once
-	stop      chan struct{}
-	done      chan struct{}
+
+	// w is the egress worker that owns out (nil with manualEgress). sched is 1 while the
+	// endpoint is on w's run stack, linked by next.
+	w     *worker
+	sched atomic.Uint32
+	next  *Endpoint
+	// egMu hands out over from the worker to Close: held for a worker's turn, and detached
+	// tells the worker that Close has taken over (once per batch, not per packet).
+	egMu     sync.Mutex
+	detached bool
 
 	in   ingress // owned by the socket reader goroutine
-	out  egress  // owned by the egress goroutine
+	out  egress  // owned by the egress worker w
 	cin  inCounters
 	cout outCounters
 }
@@ -66,7 +74,7 @@ func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, er
 	e := &Endpoint{
 		id: id, conf: c, p: c.p, q: packet.NewQueue[item](c.p.opts.QueueSize),
 		log:     c.p.log.With(zap.String("conf_id", c.id), zap.String("endpoint", id)),
-		created: c.p.opts.WallClock(), stop: make(chan struct{}), done: make(chan struct{}),
+		created: c.p.opts.WallClock(), w: c.p.nextWorker(),
 	}
 	// JVB's initial-max-height-px is 0: no video before the receiver's first constraints
 	// (pitfall 2).
@@ -78,11 +86,6 @@ func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, er
 		return nil, err
 	}
 	e.tr = tr
-	if c.p.opts.manualEgress {
-		close(e.done)
-	} else {
-		go e.run()
-	}
 	return e, nil
 }
 
@@ -106,14 +109,16 @@ func (e *Endpoint) SetConstraints(defaultMaxHeight int, perSource map[string]int
 // Stats returns the endpoint's counters.
 func (e *Endpoint) Stats() Stats { return e.snapshotStats() }
 
-// Close tears the endpoint down: transport first (no callback after it returns), then the
-// egress goroutine, then every packet still queued or held for retransmission. Idempotent.
+// Close tears the endpoint down: transport first (no callback after it returns), then its
+// worker's egress (after the current turn), then every packet still queued or held for
+// retransmission. Idempotent.
 func (e *Endpoint) Close() {
 	e.closeOnce.Do(func() {
 		e.closed.Store(true)
 		e.tr.Close()
-		close(e.stop)
-		<-e.done
+		e.egMu.Lock()
+		e.detached = true // from here on the egress state and the queue's consumer side are ours
+		e.egMu.Unlock()
 		for {
 			it, ok := e.q.Pop()
 			if !ok {

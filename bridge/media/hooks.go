@@ -29,7 +29,7 @@ type Hooks struct {
 	// transport's goroutine: the SCTP data channel runs over it.
 	OnDTLSConnected func(conn net.Conn)
 	// OnForwardedSources gets the names of the video sources now forwarded to the endpoint
-	// (any layer), sorted, whenever the set changes; called from its egress goroutine.
+	// (any layer), sorted, whenever the set changes; called from its egress worker.
 	OnForwardedSources func(sources []string)
 	// OnActive reports the endpoint's media activity when it changes; endpoints start active.
 	// Called from the plane's housekeeping goroutine.
@@ -95,7 +95,7 @@ func (e *Endpoint) checkActive(now, last int64) {
 	}
 }
 
-// setForwarded records on the egress goroutine whether a video source is forwarded; the set
+// setForwarded records on the egress worker whether a video source is forwarded; the set
 // is published once per batch (publishForwarded).
 func (o *egress) setForwarded(es *egSender, on bool) {
 	if es.forwarded != on {

@@ -166,8 +166,10 @@ func fillMeta(buf *packet.Buf, p *rtp.Packet, sv *srcView, me *router.Endpoint, 
 // fanOut hands buf to every subscriber's egress queue (one reference each) and gives up
 // ingress's own reference. A full queue drops the packet for that subscriber only. Audio is
 // filtered here by each receiver's ReceiverAudioSubscription, before it costs a queue slot.
+// The subscribers' workers are rung once each, after the loop.
 func (e *Endpoint) fanOut(snap *snapshot, sv *srcView, buf *packet.Buf, codec router.Codec) {
 	audio := sv.rs.Kind == router.KindAudio
+	var ring uint64
 	for _, i := range sv.rs.Subscribers {
 		dst := snap.eps[i]
 		if dst == nil || dst.closed.Load() {
@@ -182,9 +184,14 @@ func (e *Endpoint) fanOut(snap *snapshot, sv *srcView, buf *packet.Buf, codec ro
 		if !dst.q.TryPush(item{kind: itemRTP, codec: codec, buf: buf, src: sv}) {
 			buf.Release()
 			dst.cin.drops[DropQueueFull].Add(1)
+			continue
+		}
+		if dst.schedule() {
+			ring |= 1 << dst.w.idx
 		}
 	}
 	buf.Release()
+	e.p.ringWorkers(ring)
 }
 
 // recordTransportSeq notes the packet's transport-wide sequence number for the feedback this

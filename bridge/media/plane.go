@@ -22,7 +22,7 @@ const (
 )
 
 // Transport is what an Endpoint needs of its ICE/DTLS/SRTP transport; *endpoint.Transport
-// implements it. Only the endpoint's egress goroutine writes.
+// implements it. Only the endpoint's egress worker writes.
 type Transport interface {
 	WriteRTP(pkt []byte) bool
 	WriteRTCP(pkt []byte) bool
@@ -45,6 +45,9 @@ type Options struct {
 	ExpireInactive    time.Duration
 	ExpireUnconnected time.Duration
 	Housekeeping      time.Duration
+	// Workers is the number of egress worker goroutines the endpoints are spread over
+	// (default GOMAXPROCS, at most 64).
+	Workers int
 	// Transports overrides the real transports on the socket (tests, benchmarks).
 	Transports TransportFactory
 	// OnExpire is called, on its own goroutine's time but without blocking, when the plane
@@ -52,7 +55,7 @@ type Options struct {
 	// expires it, which closes it.
 	OnExpire func(confID, epID, reason string)
 
-	// manualEgress (tests and benchmarks in this package): no egress goroutines; the caller
+	// manualEgress (tests and benchmarks in this package): no egress workers; the caller
 	// drains the queues with drainEgress on its own goroutine.
 	manualEgress bool
 }
@@ -71,6 +74,11 @@ type Plane struct {
 	rates atomic.Pointer[Rates]
 	stop  chan struct{}
 	done  chan struct{}
+
+	workers  []*worker // nil with manualEgress
+	assigned atomic.Uint32
+	wstop    chan struct{}
+	wg       sync.WaitGroup
 }
 
 // Rates are bit and packet rates over the last housekeeping interval.
@@ -116,8 +124,20 @@ func NewPlane(sock *udp.Socket, cert *dtls.Certificate, cands []ice.Candidate, o
 		}
 	}
 	p.rates.Store(&Rates{})
+	p.wstop = make(chan struct{})
+	if !p.opts.manualEgress {
+		p.workers = startWorkers(workerCount(p.opts.Workers), p.wstop, &p.wg)
+	}
 	go p.housekeeping()
 	return p
+}
+
+// nextWorker returns the egress worker of a new endpoint (round robin), nil with manualEgress.
+func (p *Plane) nextWorker() *worker {
+	if len(p.workers) == 0 {
+		return nil
+	}
+	return p.workers[(p.assigned.Add(1)-1)%uint32(len(p.workers))]
 }
 
 func (p *Plane) now() int64 { return p.opts.Clock() }
@@ -191,7 +211,8 @@ func (p *Plane) Stats() Stats {
 // Rates returns the rates measured over the last housekeeping interval.
 func (p *Plane) Rates() Rates { return *p.rates.Load() }
 
-// Close stops the housekeeping goroutine. Endpoints are closed by the control plane.
+// Close stops the housekeeping goroutine and the egress workers. Endpoints are closed by the
+// control plane, before: an endpoint left open no longer sends.
 func (p *Plane) Close() {
 	p.mu.Lock()
 	if p.closed {
@@ -202,6 +223,8 @@ func (p *Plane) Close() {
 	p.mu.Unlock()
 	close(p.stop)
 	<-p.done
+	close(p.wstop)
+	p.wg.Wait()
 }
 
 // housekeeping checks endpoint liveness and samples the rates.

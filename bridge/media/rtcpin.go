@@ -63,7 +63,7 @@ func (e *Endpoint) onSR(v *view, pkt []byte, now int64) {
 	}
 	for _, i := range sv.rs.Subscribers {
 		if dst := snap.eps[i]; dst != nil && !dst.closed.Load() {
-			if !dst.q.TryPush(item{kind: itemSR, src: sv, enc: rt.Encoding, si: sr.SenderInfo}) {
+			if !dst.push(item{kind: itemSR, src: sv, enc: rt.Encoding, si: sr.SenderInfo}) {
 				dst.cin.drops[DropRTCPQueueFull].Add(1)
 			}
 		}
@@ -82,9 +82,9 @@ func (e *Endpoint) onNACK(pkt []byte) {
 	}
 }
 
-// pushOwn queues a control item for this endpoint's own egress goroutine.
+// pushOwn queues a control item for this endpoint's own egress.
 func (e *Endpoint) pushOwn(it item) {
-	if !e.q.TryPush(it) {
+	if !e.push(it) {
 		e.cin.drops[DropRTCPQueueFull].Add(1)
 	}
 }
@@ -97,7 +97,7 @@ func (e *Endpoint) pushRTCP(b []byte) {
 		buf.Release()
 		return
 	}
-	if !e.q.TryPush(item{kind: itemRTCP, buf: buf}) {
+	if !e.push(item{kind: itemRTCP, buf: buf}) {
 		buf.Release()
 		e.cin.drops[DropRTCPQueueFull].Add(1)
 	}

@@ -56,7 +56,7 @@ type inCounters struct {
 	lastVideo        atomic.Int64
 }
 
-// outCounters are written by the endpoint's egress goroutine.
+// outCounters are written by the endpoint's egress worker.
 type outCounters struct {
 	_                   [64]byte // keep off the ingress counters' cache lines
 	rtp, rtcp, bytes    atomic.Uint64
