@@ -75,9 +75,17 @@ func handshakePair(t *testing.T, serverCfg, clientCfg HandshakeConfig) (server, 
 	conn, p, err := Handshake(ctx, cc, clientCfg)
 	client = result{conn, p, err}
 	if err != nil {
-		cancel() // unblock the server
+		// Give the server a moment to report its own failure (e.g. the fingerprint check that
+		// made the client fail) before cancelling; cancelling at once races that report.
+		select {
+		case server = <-done:
+		case <-time.After(time.Second):
+			cancel() // unblock the server
+			server = <-done
+		}
+	} else {
+		server = <-done
 	}
-	server = <-done
 	t.Cleanup(func() {
 		for _, r := range []result{server, client} {
 			if r.conn != nil {
