@@ -68,9 +68,8 @@ type Client struct {
 	loginTimeout            time.Duration
 	writeTimeout, closeWait time.Duration
 
-	plainOnly atomic.Bool // go-xmpp's SCRAM failed against this server once: use PLAIN
-	idPrefix  string
-	idSeq     atomic.Uint64
+	idPrefix string
+	idSeq    atomic.Uint64
 
 	closeCtx context.Context // done once Close is called
 	closeFn  context.CancelFunc

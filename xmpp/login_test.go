@@ -10,20 +10,17 @@ import (
 
 func TestMechanisms(t *testing.T) {
 	tests := []struct {
-		name      string
-		host      string
-		startTLS  bool
-		plainOnly bool
-		want      []string
+		name     string
+		host     string
+		startTLS bool
+		want     []string
 	}{
-		{"TLS: preferred (SCRAM) then PLAIN", "xmpp.meet.jitsi", true, false, []string{"", "PLAIN"}},
-		{"TLS after SCRAM failed once: PLAIN only", "xmpp.meet.jitsi", true, true, []string{"PLAIN"}},
-		{"plaintext to a remote host: never PLAIN", "xmpp.meet.jitsi", false, true, []string{""}},
-		{"plaintext to loopback: PLAIN allowed", "127.0.0.1", false, false, []string{"", "PLAIN"}},
+		{"TLS: go-xmpp, own SCRAM-SHA-1, then PLAIN", "xmpp.meet.jitsi", true, []string{"", "SCRAM-SHA-1", "PLAIN"}},
+		{"plaintext to a remote host: never PLAIN", "xmpp.meet.jitsi", false, []string{"", "SCRAM-SHA-1"}},
+		{"plaintext to loopback: PLAIN allowed", "127.0.0.1", false, []string{"", "SCRAM-SHA-1", "PLAIN"}},
 	}
 	for _, tc := range tests {
 		c := New(Config{Host: tc.host}, nil, nil, "", zap.NewNop())
-		c.plainOnly.Store(tc.plainOnly)
 		if got := c.mechanisms(tc.startTLS); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: got %q want %q", tc.name, got, tc.want)
 		}

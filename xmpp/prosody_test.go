@@ -134,6 +134,11 @@ func TestProsody(t *testing.T) {
 				t.Errorf("status %+v", st)
 			}
 			t.Logf("SASL mechanism %s", st.Mechanism)
+			// internal_hashed behind STARTTLS is what docker-jitsi runs: the issue requires
+			// SCRAM-SHA-1 there, not the PLAIN fallback.
+			if tc.tls && st.Mechanism != "SCRAM-SHA-1" {
+				t.Errorf("Mechanism = %q, want SCRAM-SHA-1", st.Mechanism)
+			}
 
 			// Prosody's answers to our pings are recognized: the next ping only goes out once
 			// the previous one was answered.
