@@ -299,8 +299,15 @@ func (e *Endpoint) forwardSR(it *item) {
 	}
 }
 
+// writeRTP and writeRTCP run on e's worker only: the worker's batch has a single owner.
 func (e *Endpoint) writeRTP(b []byte) bool {
-	if !e.tr.WriteRTP(b) {
+	var ok bool
+	if e.btr != nil {
+		ok = e.btr.WriteRTPBatch(e.w.batch, b)
+	} else {
+		ok = e.tr.WriteRTP(b)
+	}
+	if !ok {
 		e.cout.writeFailed.Add(1)
 		return false
 	}
@@ -310,7 +317,13 @@ func (e *Endpoint) writeRTP(b []byte) bool {
 }
 
 func (e *Endpoint) writeRTCP(b []byte) bool {
-	if !e.tr.WriteRTCP(b) {
+	var ok bool
+	if e.btr != nil {
+		ok = e.btr.WriteRTCPBatch(e.w.batch, b)
+	} else {
+		ok = e.tr.WriteRTCP(b)
+	}
+	if !ok {
 		e.cout.writeFailed.Add(1)
 		return false
 	}

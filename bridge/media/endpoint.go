@@ -20,6 +20,8 @@ type Endpoint struct {
 	p    *Plane
 	log  *zap.Logger
 	tr   Transport
+	// btr is tr when it can write into w's batch (w has one), else nil.
+	btr batchTransport
 
 	view atomic.Pointer[view]
 	q    *packet.Queue[item]
@@ -86,6 +88,9 @@ func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, er
 		return nil, err
 	}
 	e.tr = tr
+	if bt, ok := tr.(batchTransport); ok && e.w != nil && e.w.batch != nil {
+		e.btr = bt
+	}
 	return e, nil
 }
 

@@ -31,6 +31,13 @@ type Transport interface {
 	Close()
 }
 
+// batchTransport is implemented by transports that can add their datagrams to the egress
+// worker's send batch (*endpoint.Transport); others are written one by one.
+type batchTransport interface {
+	WriteRTPBatch(b *udp.Batch, pkt []byte) bool
+	WriteRTCPBatch(b *udp.Batch, pkt []byte) bool
+}
+
 // TransportFactory creates an endpoint's transport, delivering its media to h.
 type TransportFactory func(creds ice.Credentials, h endpoint.Handler) (Transport, error)
 
@@ -126,7 +133,7 @@ func NewPlane(sock *udp.Socket, cert *dtls.Certificate, cands []ice.Candidate, o
 	p.rates.Store(&Rates{})
 	p.wstop = make(chan struct{})
 	if !p.opts.manualEgress {
-		p.workers = startWorkers(workerCount(p.opts.Workers), p.wstop, &p.wg)
+		p.workers = startWorkers(workerCount(p.opts.Workers), sock, p.wstop, &p.wg)
 	}
 	go p.housekeeping()
 	return p

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cityjitsi/videobridge/bridge/transport/udp"
 )
 
 // maxWorkers bounds the egress workers so that the fan-out can note the workers to wake in
@@ -28,6 +30,10 @@ type worker struct {
 	parked atomic.Uint32
 	_      [cacheLine - 4]byte
 	bell   chan struct{}
+	// batch collects the datagrams the worker's turns send (nil without a socket): flushed
+	// with one sendmmsg when a round of turns ends or it is full, on this goroutine, instead
+	// of a hop to the socket's writer goroutine per datagram.
+	batch *udp.Batch
 }
 
 const cacheLine = 64
@@ -40,11 +46,15 @@ func workerCount(n int) int {
 	return min(max(n, 1), maxWorkers)
 }
 
-// startWorkers starts n egress workers that run until stop is closed.
-func startWorkers(n int, stop <-chan struct{}, wg *sync.WaitGroup) []*worker {
+// startWorkers starts n egress workers that run until stop is closed; with sock, each
+// sends its endpoints' packets in its own batch on sock.
+func startWorkers(n int, sock *udp.Socket, stop <-chan struct{}, wg *sync.WaitGroup) []*worker {
 	ws := make([]*worker, n)
 	for i := range ws {
 		ws[i] = &worker{idx: uint(i), bell: make(chan struct{}, 1)}
+		if sock != nil {
+			ws[i].batch = sock.NewBatch()
+		}
 		wg.Add(1)
 		go func(w *worker) {
 			defer wg.Done()
@@ -118,6 +128,10 @@ func (w *worker) run(stop <-chan struct{}) {
 			e.sched.Store(0)
 			e.egressTurn()
 			e = next
+		}
+		// Before looking for more work (and maybe parking): nothing may wait in the batch.
+		if w.batch != nil {
+			w.batch.Flush()
 		}
 	}
 }

@@ -105,15 +105,28 @@ func (t *Transport) verifyRequest(b []byte) bool {
 // reason). Only one goroutine per endpoint may call WriteRTP/WriteRTCP: it owns the outbound
 // SRTP context. pkt is not modified and may be reused when WriteRTP returns.
 func (t *Transport) WriteRTP(pkt []byte) bool {
-	return t.write(pkt, false)
+	return t.write(nil, pkt, false)
 }
 
 // WriteRTCP is WriteRTP for a compound RTCP packet (rtcp-mux: same address and socket).
 func (t *Transport) WriteRTCP(pkt []byte) bool {
-	return t.write(pkt, true)
+	return t.write(nil, pkt, true)
 }
 
-func (t *Transport) write(pkt []byte, isRTCP bool) bool {
+// WriteRTPBatch is WriteRTP that adds the encrypted packet to b, a batch on this transport's
+// socket owned by the calling goroutine, instead of queueing it to the socket's writer
+// goroutine; it leaves when the caller flushes b.
+func (t *Transport) WriteRTPBatch(b *udp.Batch, pkt []byte) bool {
+	return t.write(b, pkt, false)
+}
+
+// WriteRTCPBatch is WriteRTPBatch for a compound RTCP packet.
+func (t *Transport) WriteRTCPBatch(b *udp.Batch, pkt []byte) bool {
+	return t.write(b, pkt, true)
+}
+
+// write encrypts pkt and adds it to b, or queues it to the writer goroutine when b is nil.
+func (t *Transport) write(b *udp.Batch, pkt []byte, isRTCP bool) bool {
 	tx := t.tx.Load()
 	if tx == nil {
 		t.stats.drops[DropNotReady].Add(1)
@@ -146,7 +159,12 @@ func (t *Transport) write(pkt []byte, isRTCP bool) bool {
 		t.stats.drops[DropEncrypt].Add(1)
 		return false
 	}
-	if !t.sock.Enqueue(buf, len(out), *dst) {
+	if b != nil {
+		if !b.Add(buf, len(out), *dst) {
+			t.stats.drops[DropSendQueue].Add(1)
+			return false
+		}
+	} else if !t.sock.Enqueue(buf, len(out), *dst) {
 		t.stats.drops[DropSendQueue].Add(1)
 		return false
 	}

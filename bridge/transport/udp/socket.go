@@ -1,7 +1,7 @@
 // Package udp owns the bridge's single media UDP socket (JVB: videobridge.ice.udp.port, 10000):
 // batched receive (recvmmsg) on one reader goroutine, RFC 7983 demultiplexing to endpoints by
-// ICE ufrag or remote address, and batched send (sendmmsg) from one writer goroutine fed by a
-// bounded queue. It is a data-plane package: no lock and no allocation per datagram, drops
+// ICE ufrag or remote address, and batched send (sendmmsg): from caller-owned Batches (the
+// media egress workers) or from one writer goroutine fed by a bounded queue. It is a data-plane package: no lock and no allocation per datagram, drops
 // counted by reason, never logged per packet.
 package udp
 
@@ -243,7 +243,7 @@ func (s *Socket) Unregister(h Handler) {
 
 // WriteTo sends b to addr at once with one sendto, bypassing the queue. It is meant for the
 // low-rate control traffic (STUN checks, DTLS records), whose callers expect a synchronous
-// net.PacketConn write; media goes through Enqueue.
+// net.PacketConn write; media goes through a Batch or Enqueue.
 func (s *Socket) WriteTo(b []byte, addr netip.AddrPort) (int, error) {
 	if s.closed.Load() {
 		return 0, ErrClosed
