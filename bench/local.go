@@ -62,7 +62,7 @@ func StartLocalBridge(ctx context.Context, bin, dir string, p *xmpptest.Prosody,
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("bench: bridge binary %s: %w (build it with `make build`)", bin, err)
 	}
-	httpPort, err := freeTCPPort()
+	httpPort, err := xmpptest.FreeTCPPort()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (b *LocalBridge) awaitHTTP(ctx context.Context) error {
 		}
 		select {
 		case <-b.exited:
-			return fmt.Errorf("%w at start-up (%v); log:\n%s", ErrBridgeExited, b.waitErr, tailFile(b.LogPath, 30))
+			return fmt.Errorf("%w at start-up (%v); log:\n%s", ErrBridgeExited, b.waitErr, xmpptest.TailFile(b.LogPath, 30))
 		case <-ctx.Done():
 			return fmt.Errorf("bench: bridge HTTP API %s did not answer within %v: %w", b.HTTP, localBridgeStart, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
@@ -141,7 +141,7 @@ func (b *LocalBridge) ExitReport() string {
 		}
 	default:
 	}
-	return fmt.Sprintf("bridge %s; last log lines:\n%s", state, tailFile(b.LogPath, 30))
+	return fmt.Sprintf("bridge %s; last log lines:\n%s", state, xmpptest.TailFile(b.LogPath, 30))
 }
 
 // PID is the bridge's process ID (taskset execs the bridge in place, so it is the same).

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/cityjitsi/videobridge/xmpp/xmpptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +70,7 @@ func TestSmokeLocalBridge(t *testing.T) {
 	o := Options{Scenario: Scenarios["smoke"], IdleMeasure: time.Second, Warmup: time.Second, Duration: 3 * time.Second, JoinRate: 20}
 	res, err := Run(ctx, o, tg)
 	if err != nil {
-		t.Fatalf("run: %v\n%s", err, tailFile(filepath.Join(dir, "bridge.log"), 30))
+		t.Fatalf("run: %v\n%s", err, xmpptest.TailFile(filepath.Join(dir, "bridge.log"), 30))
 	}
 	s := res.Steady
 	if res.Join.Connected != 3 || res.Join.ICE.Count != 3 || res.Join.DTLS.Count != 3 || res.Join.Allocate.P50 <= 0 {

@@ -103,7 +103,7 @@ func StartProsody(t testing.TB, opts Options) *Prosody {
 	t.Cleanup(func() {
 		p.Kill(t)
 		if t.Failed() {
-			t.Logf("xmpptest: prosody log tail:\n%s", tail(p.LogPath, 40))
+			t.Logf("xmpptest: prosody log tail:\n%s", TailFile(p.LogPath, 40))
 		}
 	})
 	p.Start(t)
@@ -139,7 +139,7 @@ func lookPrograms() error {
 // prepare picks a port, writes the configuration (and certificate) into dir and registers
 // the accounts; it does not start prosody.
 func prepare(ctx context.Context, opts Options, dir string) (*Prosody, error) {
-	port, err := freePort()
+	port, err := FreeTCPPort()
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +248,11 @@ func (p *Prosody) run(ctx context.Context) error {
 		case <-exit:
 			p.cmd = nil
 			return fmt.Errorf("xmpptest: prosody exited during startup; log:\n%s\nstdout:\n%s",
-				tail(p.LogPath, 40), tail(filepath.Join(p.Dir, "prosody.stdout"), 40))
+				TailFile(p.LogPath, 40), TailFile(filepath.Join(p.Dir, "prosody.stdout"), 40))
 		case <-ctx.Done():
 			_ = p.killLocked()
 			return fmt.Errorf("xmpptest: prosody not listening on %s after %v: %w; log:\n%s",
-				p.Addr(), p.startTimeout, ctx.Err(), tail(p.LogPath, 40))
+				p.Addr(), p.startTimeout, ctx.Err(), TailFile(p.LogPath, 40))
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -359,9 +359,9 @@ authentication = "internal_plain"
 	return b.String()
 }
 
-// freePort asks the kernel for a free loopback TCP port. Another process could take it before
-// prosody binds it; on these single-tenant test machines that has not been a problem.
-func freePort() (int, error) {
+// FreeTCPPort asks the kernel for a free loopback TCP port. Another process could take it before
+// it is bound; on these single-tenant test machines that has not been a problem.
+func FreeTCPPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("xmpptest: %w", err)
@@ -370,7 +370,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func tail(path string, lines int) string {
+// TailFile returns the last lines of a log file (or the read error), for failure reports.
+func TailFile(path string, lines int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "(" + err.Error() + ")"
