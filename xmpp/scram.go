@@ -127,3 +127,27 @@ func hmacSHA1(key []byte, msg string) []byte {
 	m.Write([]byte(msg))
 	return m.Sum(nil)
 }
+
+// SCRAMSHA1 is one RFC 5802 SCRAM-SHA-1 exchange without channel binding, for the project's
+// other XMPP clients (the focus emulator); the bridge's own login uses the same functions.
+type SCRAMSHA1 struct {
+	User, Password, ClientNonce string
+	serverSig                   []byte
+}
+
+// ClientFirst is the client-first-message, GS2 header included.
+func (s *SCRAMSHA1) ClientFirst() string {
+	return scramGS2Header + scramClientFirstBare(s.User, s.ClientNonce)
+}
+
+// ClientFinal answers the server-first-message and remembers the expected server signature.
+func (s *SCRAMSHA1) ClientFinal(serverFirst string) (string, error) {
+	final, sig, err := scramClientFinal(s.User, s.Password, s.ClientNonce, serverFirst)
+	s.serverSig = sig
+	return final, err
+}
+
+// VerifyServerFinal checks the server-final-message (v=) against ClientFinal's signature.
+func (s *SCRAMSHA1) VerifyServerFinal(serverFinal string) error {
+	return verifySCRAMServerFinal(serverFinal, s.serverSig)
+}

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/xml"
@@ -18,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/pbkdf2"
+	"github.com/cityjitsi/videobridge/xmpp"
 )
 
 // stream is a minimal XMPP c2s client: STARTTLS, SASL (SCRAM-SHA-1 or PLAIN), resource binding,
@@ -186,10 +184,9 @@ func (s *stream) auth(o dialOptions, feats *Element) error {
 func (s *stream) scramSHA1(o dialOptions) error {
 	nb := make([]byte, 18)
 	_, _ = rand.Read(nb)
-	cnonce := base64.RawStdEncoding.EncodeToString(nb)
-	first := "n=" + strings.NewReplacer("=", "=3D", ",", "=2C").Replace(o.Username) + ",r=" + cnonce
+	sc := &xmpp.SCRAMSHA1{User: o.Username, Password: o.Password, ClientNonce: base64.RawStdEncoding.EncodeToString(nb)}
 	s.writeRaw("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>" +
-		base64.StdEncoding.EncodeToString([]byte("n,,"+first)) + "</auth>")
+		base64.StdEncoding.EncodeToString([]byte(sc.ClientFirst())) + "</auth>")
 	e, err := s.next()
 	if err != nil || e.XMLName.Local != "challenge" {
 		return fmt.Errorf("focus: SCRAM challenge: %v %s", err, raw(e))
@@ -198,45 +195,20 @@ func (s *stream) scramSHA1(o dialOptions) error {
 	if err != nil {
 		return fmt.Errorf("focus: SCRAM challenge: %w", err)
 	}
-	var nonce, salt string
-	iters := 0
-	for _, kv := range strings.Split(string(chal), ",") {
-		switch {
-		case strings.HasPrefix(kv, "r="):
-			nonce = kv[2:]
-		case strings.HasPrefix(kv, "s="):
-			salt = kv[2:]
-		case strings.HasPrefix(kv, "i="):
-			fmt.Sscanf(kv[2:], "%d", &iters)
-		}
+	final, err := sc.ClientFinal(string(chal))
+	if err != nil {
+		return fmt.Errorf("focus: %w", err)
 	}
-	saltB, err := base64.StdEncoding.DecodeString(salt)
-	if err != nil || !strings.HasPrefix(nonce, cnonce) || iters <= 0 {
-		return errors.New("focus: SCRAM: bad server-first-message")
-	}
-	salted := pbkdf2.Key([]byte(o.Password), saltB, iters, sha1.Size, sha1.New)
-	clientKey := hmacSHA1(salted, "Client Key")
-	stored := sha1.Sum(clientKey)
-	final := "c=biws,r=" + nonce
-	authMsg := first + "," + string(chal) + "," + final
-	sig := hmacSHA1(stored[:], authMsg)
-	proof := make([]byte, len(clientKey))
-	for i := range clientKey {
-		proof[i] = clientKey[i] ^ sig[i]
-	}
-	final += ",p=" + base64.StdEncoding.EncodeToString(proof)
 	s.writeRaw("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + base64.StdEncoding.EncodeToString([]byte(final)) + "</response>")
 	e, err = s.next()
 	if err != nil || e.XMLName.Local != "success" {
 		return fmt.Errorf("focus: SCRAM failed: %v %s", err, raw(e))
 	}
-	return nil
-}
-
-func hmacSHA1(key []byte, msg string) []byte {
-	m := hmac.New(sha1.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
+	serverFinal, err := base64.StdEncoding.DecodeString(strings.TrimSpace(e.Text))
+	if err != nil {
+		return fmt.Errorf("focus: SCRAM success: %w", err)
+	}
+	return sc.VerifyServerFinal(string(serverFinal))
 }
 
 func raw(e *Element) []byte {
