@@ -101,6 +101,7 @@ func BenchmarkForward(b *testing.B) {
 // transports writing to a real socket, with manual egress and clock.
 type benchConference struct {
 	clock     int64
+	p         *Plane
 	src       *Endpoint
 	receivers []*Endpoint
 	trs       []*srtpTransport
@@ -130,6 +131,7 @@ func newBenchConference(b *testing.B, prof srtp.Profile, withSocket bool) *bench
 			return t, nil
 		}})
 	b.Cleanup(p.Close)
+	bc.p = p
 	c := p.Conference("bench")
 	var cfg router.Config
 	for i := range benchReceivers + 1 {
@@ -172,8 +174,8 @@ func benchForward(b *testing.B, prof srtp.Profile, withSocket bool) {
 		bc.clock += 1e6
 		bc.src.OnRTP(pkt)
 		pkt[30] |= 0x01 // inter frames (P=1) after the first, a keyframe
-		for _, r := range bc.receivers {
-			r.drainBatch(bc.clock)
+		for _, w := range bc.p.workers {
+			w.round()
 		}
 	}
 	for range 2000 { // warm up: pools, streams, senders, full RTX histories

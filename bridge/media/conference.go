@@ -54,6 +54,9 @@ type srcView struct {
 	// ext and pli are the owner's header extension ids and PLI support.
 	ext router.Extensions
 	pli bool
+	// workers has bit i set when Plane.workers[i] owns a subscriber (ingress queues the
+	// packet once per worker).
+	workers uint64
 }
 
 // snapshot is what the packet path reads: the routing table plus the media objects its
@@ -149,6 +152,11 @@ func (c *Conference) publishLocked() {
 		}
 		states[k] = st
 		s.srcs[i] = srcView{rs: rs, st: st, owner: s.eps[rs.Owner], ext: owner.Ext, pli: owner.PLI}
+		for _, sub := range rs.Subscribers {
+			if e := s.eps[sub]; e != nil && e.w != nil {
+				s.srcs[i].workers |= 1 << e.w.idx
+			}
+		}
 	}
 	c.states = states
 	for i, e := range s.eps {

@@ -13,8 +13,7 @@ import (
 type itemKind uint8
 
 const (
-	itemRTP      itemKind = iota + 1 // a source's packet to forward (buf, src, codec)
-	itemRTCP                         // RTCP ingress generated for this endpoint (buf)
+	itemRTCP     itemKind = iota + 1 // RTCP ingress generated for this endpoint (buf)
 	itemNACK                         // this receiver's NACK pair (ssrc, pid, blp)
 	itemKeyframe                     // this receiver asks for a keyframe of ssrc (its PLI/FIR)
 	itemPLI                          // ask this endpoint, a source owner, for a keyframe of ssrc
@@ -22,10 +21,10 @@ const (
 	itemRefresh                      // a new snapshot: wake up and apply it (releases senders of gone sources)
 )
 
-// item is one egress queue entry, passed by value (no allocation).
+// item is one egress queue entry, passed by value (no allocation). Media does not pass
+// through these queues: it reaches the endpoint's worker once per packet (worker.fan).
 type item struct {
 	kind     itemKind
-	codec    router.Codec
 	enc      int8
 	fir      bool
 	pid, blp uint16
@@ -93,8 +92,6 @@ func (e *Endpoint) drainBatch(now int64) int {
 
 func (e *Endpoint) handle(it *item, now int64) {
 	switch it.kind {
-	case itemRTP:
-		e.forward(it, now)
 	case itemRTCP:
 		e.writeRTCP(it.buf.Bytes())
 		it.buf.Release()
@@ -151,15 +148,14 @@ func (e *Endpoint) senderFor(sv *srcView) *egSender {
 	return es
 }
 
-// forward sends one source packet to this endpoint.
-func (e *Endpoint) forward(it *item, now int64) {
-	sv := it.src
+// forward sends one packet of sv to this endpoint, taking over the caller's reference to buf.
+func (e *Endpoint) forward(buf *packet.Buf, sv *srcView, codec router.Codec, now int64) {
 	es := e.senderFor(sv)
 	if sv.rs.Kind == router.KindVideo {
 		e.updateTarget(es, sv, now)
 	}
-	in := sender.Input{Codec: it.codec, SrcExt: sv.ext}
-	out, r, kf := es.s.Forward(it.buf, &in, &e.out.rx, now)
+	in := sender.Input{Codec: codec, SrcExt: sv.ext}
+	out, r, kf := es.s.Forward(buf, &in, &e.out.rx, now)
 	if kf {
 		e.requestKeyframe(es, sv, es.s.Target().Encoding, now)
 	}

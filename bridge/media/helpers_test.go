@@ -143,12 +143,12 @@ func (f *fixture) publish() {
 
 func (f *fixture) advance(d time.Duration) { f.clock.Add(int64(d)) }
 
-// drain runs every endpoint's egress on the test goroutine until nothing is queued.
+// drain runs the (manual) egress workers on the test goroutine until nothing is queued.
 func (f *fixture) drain() {
 	for progress := true; progress; {
 		progress = false
-		for _, e := range f.eps {
-			if !e.closed.Load() && e.drainBatch(f.clock.Load()) > 0 {
+		for _, w := range f.p.workers {
+			if w.round() {
 				progress = true
 			}
 		}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/cityjitsi/videobridge/bridge/bwe"
 	"github.com/cityjitsi/videobridge/bridge/packet"
@@ -163,35 +164,24 @@ func fillMeta(buf *packet.Buf, p *rtp.Packet, sv *srcView, me *router.Endpoint, 
 	sv.st.layers.ObserveVP8(int(enc), now, ts64, &d)
 }
 
-// fanOut hands buf to every subscriber's egress queue (one reference each) and gives up
-// ingress's own reference. A full queue drops the packet for that subscriber only. Audio is
-// filtered here by each receiver's ReceiverAudioSubscription, before it costs a queue slot.
-// The subscribers' workers are rung once each, after the loop.
+// fanOut hands buf to the workers of the source's subscribers (one queue slot and one
+// reference per worker, not per receiver: worker.fan walks the subscribers) and gives up
+// ingress's own reference. A full worker queue drops the packet for that worker's
+// subscribers only, counted per subscriber.
 func (e *Endpoint) fanOut(snap *snapshot, sv *srcView, buf *packet.Buf, codec router.Codec) {
-	audio := sv.rs.Kind == router.KindAudio
-	var ring uint64
-	for _, i := range sv.rs.Subscribers {
-		dst := snap.eps[i]
-		if dst == nil || dst.closed.Load() {
-			continue
-		}
-		// Signaled sources are all regular: the bridge generates no synthetic audio yet.
-		if audio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
-			dst.cin.drops[DropAudioNotSubscribed].Add(1)
-			continue
-		}
+	ws := e.p.workers
+	for m := sv.workers; m != 0; m &= m - 1 {
+		w := ws[bits.TrailingZeros64(m)]
+		it := fanItem{buf: buf, src: sv, snap: snap, codec: codec}
 		buf.Ref()
-		if !dst.q.TryPush(item{kind: itemRTP, codec: codec, buf: buf, src: sv}) {
+		if !w.media.TryPush(it) {
 			buf.Release()
-			dst.cin.drops[DropQueueFull].Add(1)
+			w.dropFull(&it)
 			continue
 		}
-		if dst.schedule() {
-			ring |= 1 << dst.w.idx
-		}
+		w.ring()
 	}
 	buf.Release()
-	e.p.ringWorkers(ring)
 }
 
 // recordTransportSeq notes the packet's transport-wide sequence number for the feedback this

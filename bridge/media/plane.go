@@ -62,8 +62,8 @@ type Options struct {
 	// expires it, which closes it.
 	OnExpire func(confID, epID, reason string)
 
-	// manualEgress (tests and benchmarks in this package): no egress workers; the caller
-	// drains the queues with drainEgress on its own goroutine.
+	// manualEgress (tests and benchmarks in this package): the egress workers are not
+	// started; the caller runs their rounds on its own goroutine.
 	manualEgress bool
 }
 
@@ -82,7 +82,7 @@ type Plane struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	workers  []*worker // nil with manualEgress
+	workers  []*worker // not running with manualEgress
 	assigned atomic.Uint32
 	wstop    chan struct{}
 	wg       sync.WaitGroup
@@ -132,14 +132,15 @@ func NewPlane(sock *udp.Socket, cert *dtls.Certificate, cands []ice.Candidate, o
 	}
 	p.rates.Store(&Rates{})
 	p.wstop = make(chan struct{})
+	p.workers = newWorkers(workerCount(p.opts.Workers), sock, p.opts.Clock)
 	if !p.opts.manualEgress {
-		p.workers = startWorkers(workerCount(p.opts.Workers), sock, p.wstop, &p.wg)
+		startWorkers(p.workers, p.wstop, &p.wg)
 	}
 	go p.housekeeping()
 	return p
 }
 
-// nextWorker returns the egress worker of a new endpoint (round robin), nil with manualEgress.
+// nextWorker returns the egress worker of a new endpoint (round robin).
 func (p *Plane) nextWorker() *worker {
 	if len(p.workers) == 0 {
 		return nil
@@ -232,6 +233,16 @@ func (p *Plane) Close() {
 	<-p.done
 	close(p.wstop)
 	p.wg.Wait()
+	// Packets still queued for the stopped workers go back to the pool.
+	for _, w := range p.workers {
+		for {
+			it, ok := w.media.Pop()
+			if !ok {
+				break
+			}
+			it.buf.Release()
+		}
+	}
 }
 
 // housekeeping checks endpoint liveness and samples the rates.

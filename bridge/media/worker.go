@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cityjitsi/videobridge/bridge/packet"
+	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/transport/udp"
 )
 
@@ -14,10 +16,16 @@ const maxWorkers = 64
 
 // worker is an egress goroutine shared by a fixed set of endpoints. One goroutine per
 // endpoint made ingress wake a goroutine per receiver for every fanned-out packet; a worker
-// is woken at most once per packet, however many of its endpoints the packet goes to, and
-// then drains their queues in turn. Each endpoint belongs to exactly one worker for its
-// life, so its egress state (senders, RTX history, the outgoing SRTP context through
-// Transport.WriteRTP) still has a single writer.
+// is woken at most once per packet, however many of its endpoints the packet goes to. Each
+// endpoint belongs to exactly one worker for its life, so its egress state (senders, RTX
+// history, the outgoing SRTP context through Transport.WriteRTP) still has a single writer.
+//
+// Media reaches a worker once per packet, not once per receiver: ingress pushes one fanItem
+// onto the worker's media queue and the worker walks the source's subscribers that it owns
+// (fan). Queueing a descriptor per receiver cost ingress a queue slot, a scheduling CAS and a
+// cold cache line per receiver, and the worker a turn per receiver (≈ 7 % of the bridge's
+// CPU at a fan-out of 100). The endpoints' own queues carry the rest (RTCP, NACKs, keyframe
+// requests, SRs, snapshot refreshes), handled in turns (egressTurn).
 type worker struct {
 	idx uint
 	_   [cacheLine]byte
@@ -30,11 +38,32 @@ type worker struct {
 	parked atomic.Uint32
 	_      [cacheLine - 4]byte
 	bell   chan struct{}
+	// media holds the packets to forward to this worker's endpoints, in arrival order.
+	media *packet.Queue[fanItem]
+	clock func() int64
+	// popped holds the packets of the current round.
+	popped [mediaBatch]fanItem
 	// batch collects the datagrams the worker's turns send (nil without a socket): flushed
 	// with one sendmmsg when a round of turns ends or it is full, on this goroutine, instead
 	// of a hop to the socket's writer goroutine per datagram.
 	batch *udp.Batch
 }
+
+// fanItem is one packet of a source for the subscribers of snap that a worker owns.
+type fanItem struct {
+	buf   *packet.Buf
+	src   *srcView
+	snap  *snapshot
+	codec router.Codec
+}
+
+const (
+	// workerQueue is the capacity of a worker's media queue: packets, not packets × receivers.
+	workerQueue = 4096
+	// mediaBatch bounds the packets a worker forwards before it gives the endpoints' own
+	// queues (RTCP, NACKs) a turn.
+	mediaBatch = 32
+)
 
 const cacheLine = 64
 
@@ -46,22 +75,29 @@ func workerCount(n int) int {
 	return min(max(n, 1), maxWorkers)
 }
 
-// startWorkers starts n egress workers that run until stop is closed; with sock, each
-// sends its endpoints' packets in its own batch on sock.
-func startWorkers(n int, sock *udp.Socket, stop <-chan struct{}, wg *sync.WaitGroup) []*worker {
+// newWorkers returns n egress workers that take the time from clock; with sock, each sends
+// its endpoints' packets in its own batch on sock. start runs them until stop is closed
+// (without start, tests drive them with round).
+func newWorkers(n int, sock *udp.Socket, clock func() int64) []*worker {
 	ws := make([]*worker, n)
 	for i := range ws {
-		ws[i] = &worker{idx: uint(i), bell: make(chan struct{}, 1)}
+		ws[i] = &worker{idx: uint(i), bell: make(chan struct{}, 1), clock: clock,
+			media: packet.NewQueue[fanItem](workerQueue)}
 		if sock != nil {
 			ws[i].batch = sock.NewBatch()
 		}
-		wg.Add(1)
-		go func(w *worker) {
-			defer wg.Done()
-			w.run(stop)
-		}(ws[i])
 	}
 	return ws
+}
+
+func startWorkers(ws []*worker, stop <-chan struct{}, wg *sync.WaitGroup) {
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(stop)
+		}()
+	}
 }
 
 // enqueue puts e, whose sched flag the caller has just set, on the run stack.
@@ -87,11 +123,11 @@ func (w *worker) ring() {
 	}
 }
 
-// wait parks the worker until an endpoint is scheduled or stop is closed (false). Spurious
-// wake-ups are possible.
+// wait parks the worker until work is queued or stop is closed (false). Spurious wake-ups
+// are possible.
 func (w *worker) wait(stop <-chan struct{}) bool {
 	w.parked.Store(1)
-	if w.runq.Load() != nil {
+	if w.runq.Load() != nil || w.media.Ready() {
 		w.parked.Store(0)
 		return true
 	}
@@ -104,34 +140,108 @@ func (w *worker) wait(stop <-chan struct{}) bool {
 	}
 }
 
-// run takes the scheduled endpoints, oldest first, and gives each one turn, until stop.
+// run handles rounds until stop, parking when a round found nothing to do.
 func (w *worker) run(stop <-chan struct{}) {
 	for {
-		list := w.runq.Swap(nil)
-		if list == nil {
-			if !w.wait(stop) {
-				return
-			}
+		if !w.round() && !w.wait(stop) {
+			return
+		}
+	}
+}
+
+// round forwards up to mediaBatch queued packets, then gives each scheduled endpoint one
+// turn, oldest first, and sends what they produced; it reports whether there was any work.
+func (w *worker) round() bool {
+	did := false
+	now := w.clock()
+	n := 0
+	for ; n < mediaBatch; n++ {
+		it, ok := w.media.Pop()
+		if !ok {
+			break
+		}
+		w.popped[n] = it
+	}
+	// Runs of one source's packets (a video frame's burst) go to each subscriber back to
+	// back, so that its datagrams leave in one UDP GSO send (batch_linux.go) and its egress
+	// state is loaded once per run, not per packet.
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && w.popped[j].src == w.popped[i].src {
+			j++
+		}
+		w.fan(w.popped[i:j], now)
+		i = j
+		did = true
+	}
+	clear(w.popped[:n])
+	list := w.runq.Swap(nil)
+	var fifo *Endpoint
+	for list != nil {
+		next := list.next
+		list.next, fifo = fifo, list
+		list = next
+	}
+	for e := fifo; e != nil; {
+		next := e.next
+		e.next = nil
+		// Cleared before the turn looks at the queue: an item pushed after the turn's
+		// last Pop finds the flag clear and schedules e again.
+		e.sched.Store(0)
+		e.egressTurn()
+		e = next
+		did = true
+	}
+	// Before looking for more work (and maybe parking): nothing may wait in the batch.
+	if w.batch != nil {
+		w.batch.Flush()
+	}
+	return did
+}
+
+// fan forwards run, packets of one source in arrival order, to the subscribers of that
+// source that w owns, each getting its own references, and gives up the queue's references.
+func (w *worker) fan(run []fanItem, now int64) {
+	it := &run[0]
+	sv := it.src
+	audio := sv.rs.Kind == router.KindAudio
+	for _, i := range sv.rs.Subscribers {
+		dst := it.snap.eps[i]
+		if dst == nil || dst.w != w || dst.closed.Load() {
 			continue
 		}
-		var fifo *Endpoint
-		for list != nil {
-			next := list.next
-			list.next, fifo = fifo, list
-			list = next
+		// Signaled sources are all regular: the bridge generates no synthetic audio yet.
+		if audio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
+			dst.cin.drops[DropAudioNotSubscribed].Add(uint64(len(run)))
+			continue
 		}
-		for e := fifo; e != nil; {
-			next := e.next
-			e.next = nil
-			// Cleared before the turn looks at the queue: an item pushed after the turn's
-			// last Pop finds the flag clear and schedules e again.
-			e.sched.Store(0)
-			e.egressTurn()
-			e = next
+		dst.forwardRun(run, now)
+	}
+	for i := range run {
+		run[i].buf.Release()
+	}
+}
+
+// forwardRun forwards run to e on e's worker, unless Close has taken e's egress over.
+func (e *Endpoint) forwardRun(run []fanItem, now int64) {
+	e.egMu.Lock()
+	if !e.detached {
+		e.refresh()
+		for i := range run {
+			run[i].buf.Ref() // Forward takes this one over
+			e.forward(run[i].buf, run[i].src, run[i].codec, now)
 		}
-		// Before looking for more work (and maybe parking): nothing may wait in the batch.
-		if w.batch != nil {
-			w.batch.Flush()
+		e.publishForwarded()
+	}
+	e.egMu.Unlock()
+}
+
+// dropFull counts a packet that the worker's full media queue refused, for each of that
+// worker's subscribers.
+func (w *worker) dropFull(it *fanItem) {
+	for _, i := range it.src.rs.Subscribers {
+		if dst := it.snap.eps[i]; dst != nil && dst.w == w {
+			dst.cin.drops[DropQueueFull].Add(1)
 		}
 	}
 }

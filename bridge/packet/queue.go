@@ -158,3 +158,8 @@ func (q *Queue[T]) Wait(stop <-chan struct{}, wake <-chan time.Time) bool {
 		return false
 	}
 }
+
+// Ready reports whether Pop would return an item. Only the consumer may call it. Unlike
+// Len, it does not count an item whose producer has claimed a slot but not yet published
+// it: a consumer about to park must not spin on one (the producer wakes it after publishing).
+func (q *Queue[T]) Ready() bool { return q.ready() }
