@@ -42,13 +42,17 @@ fuzz:
 # summary.md, report.html, SVG plots). Needs prosody (apt-get install -y prosody). On two or more
 # CPUs the bridge and the harness are pinned to different cores. Examples:
 #   make bench SCENARIO=lecture
+#   make bench SCENARIO=lecture NET=veth   (bridge and harness in two network namespaces joined
+#                                           by a veth pair, each paying its own receive work;
+#                                           needs root and iproute2)
 #   make bench BENCHFLAGS='capacity --scenario many-small'   (see ./bin/bench -h)
 SCENARIO   ?= meeting-10
+NET        ?= loopback
 BENCHPIN   ?= $(shell [ "$$(nproc)" -ge 2 ] && echo --bridge-cpus 1 --generator-cpus 0)
 BENCHFLAGS ?= --scenario $(SCENARIO)
 bench: build
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench ./cmd/bench
-	./bin/bench $(BENCHFLAGS) --bridge-bin $(BIN) $(BENCHPIN)
+	./bin/bench $(BENCHFLAGS) --net $(NET) --bridge-bin $(BIN) $(BENCHPIN)
 
 # Go micro-benchmarks (per-packet costs and allocations).
 bench-micro:

@@ -9,7 +9,11 @@
 //     xmpp/xmpptest's server, started without testing.TB) and joins its brewery with the
 //     embedded focus (integration/focus, a Jicofo emulator). The bridge serves colibri2 only over XMPP, as
 //     JVB does, so this is the shortest faithful path; it needs the prosody package installed
-//     and nothing else.
+//     and nothing else. With --net veth (NetVeth) the command builds two network namespaces
+//     joined by a veth pair, steers each side's receive softirq to its own pinned CPUs with
+//     RPS, and re-executes itself inside the harness namespace, where it starts the bridge in
+//     the bridge namespace: on loopback the kernel charges the endpoints' receive work to the
+//     bridge's CPU, across the veth each side pays for its own, as across a NIC.
 //   - Against a deployment (StartDeployment, --mode deployment): the focus emulator logs in to
 //     the deployment's Prosody with the credentials given (flags or --credentials file), joins
 //     the brewery under its own nickname and drives the bridge named by --bridge-nick — ours or

@@ -17,6 +17,7 @@ type Command struct {
 	Name       string // run, capacity, compare, report, list
 	Options    Options
 	Mode       string // local or deployment
+	Net        string // local: loopback or veth (NetLoopback, NetVeth)
 	Local      LocalOptions
 	Deployment DeploymentOptions
 	Out        string
@@ -37,6 +38,11 @@ const usageHead = `usage:
 Modes: --mode local (default) starts the bridge binary, a private Prosody and an embedded
 focus on loopback; --mode deployment joins a deployment's brewery as a focus does and loads
 the bridge named by --bridge-nick (ours or Jitsi Videobridge).
+
+Networks (local mode): --net loopback (default) runs everything on 127.0.0.1, where the
+kernel charges the endpoints' UDP receive work to the bridge's CPU; --net veth (root,
+iproute2) puts the bridge and the harness in two network namespaces joined by a veth pair,
+with RPS steering each side's receive work to its own pinned CPUs, as a NIC would.
 
 flags:
 `
@@ -143,6 +149,7 @@ func newFlagSet(cmd *Command, stderr io.Writer) (*flag.FlagSet, *flagValues) {
 	fs.StringVar(&l.BridgeBin, "bridge-bin", "bin/videobridge", "local: the bridge binary")
 	fs.StringVar(&l.CPUs, "bridge-cpus", "", "local: pin the bridge to these CPUs (taskset list, e.g. 1)")
 	fs.StringVar(&l.ExtraConfig, "bridge-config", "", "local: HOCON appended to the generated jvb.conf")
+	fs.StringVar(&cmd.Net, "net", NetLoopback, "local: network between bridge and endpoints: loopback, or veth (namespaces + veth pair + RPS; needs root and iproute2)")
 	constraints := fs.String("constraints", "auto", "how to send ReceiverVideoConstraints: auto (data channel, else colibri-ws, else HTTP hook), sctp, ws, http or none")
 	fs.StringVar(&o.DataChannel, "datachannel", "auto", "open the SCTP bridge channel: auto (when offered), on (required) or off")
 	constraintsURL := fs.String("constraints-url", "", "HTTP hook template ({conference}, {endpoint}); local default "+DefaultConstraintsPath)
@@ -166,7 +173,7 @@ func newFlagSet(cmd *Command, stderr io.Writer) (*flag.FlagSet, *flagValues) {
 var (
 	deploymentFlags = []string{"xmpp", "xmpp-domain", "xmpp-user", "xmpp-password", "xmpp-tls", "brewery",
 		"bridge-nick", "bridge-metrics", "bridge-pid", "credentials"}
-	localFlags = []string{"bridge-bin", "bridge-cpus", "bridge-config"}
+	localFlags = []string{"bridge-bin", "bridge-cpus", "bridge-config", "net"}
 )
 
 // scenarioOf is the named scenario with the command line's overrides.
@@ -224,6 +231,9 @@ func (v *flagValues) apply(cmd *Command, fs *flag.FlagSet) error {
 	cmd.Local.SSRCRewriting, cmd.Deployment.SSRCRewriting = *v.rewriting, *v.rewriting
 	if err := v.applyMode(cmd, fs); err != nil {
 		return err
+	}
+	if cmd.Net != NetLoopback && cmd.Net != NetVeth {
+		return fmt.Errorf("%w: --net %q (loopback or veth)", ErrUsage, cmd.Net)
 	}
 	switch cmd.Progress {
 	case "auto", "live", "lines", "none":

@@ -28,7 +28,12 @@ func TestParseArgs(t *testing.T) {
 			want := Scenarios["meeting-10"]
 			if c.Name != "run" || c.Mode != "local" || !reflect.DeepEqual(c.Options.Scenario, want) ||
 				c.Options.Duration != 30*time.Second || c.Options.JoinRate != 5 || c.Local.BridgeBin != "bin/videobridge" ||
-				c.Local.ConstraintsMode != "auto" || c.Options.Capacity.Enabled {
+				c.Local.ConstraintsMode != "auto" || c.Options.Capacity.Enabled || c.Net != NetLoopback {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"veth network", []string{"capacity", "--scenario", "lecture", "--net", "veth", "--bridge-cpus", "1"}, func(t *testing.T, c *Command) {
+			if c.Net != NetVeth || c.Name != "capacity" || c.Local.CPUs != "1" || c.Local.Veth != nil {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -82,6 +87,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--mode", "deployment", "--bridge-cpus", "1", "--credentials", "/nonexistent"},
 		{"--bridge-cpus", "1-0"},
 		{"--progress", "fancy"},
+		{"--net", "wifi"},
+		{"--mode", "deployment", "--net", "veth", "--credentials", "/nonexistent"},
 		{"--constraints", "smoke-signals"},
 		{"stray"},
 		{"run", "stray"},

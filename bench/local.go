@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,32 +38,100 @@ var ErrBridgeExited = errors.New("bench: bridge process exited")
 // localBridgeStart bounds the wait for the bridge's HTTP API.
 const localBridgeStart = 20 * time.Second
 
-// bridgeConfig is the jvb.conf the harness writes: loopback private HTTP on a free port, a
-// free media port, the bench Prosody as its only XMPP client, and no public-address health
-// requirement (loopback only).
-func bridgeConfig(p *xmpptest.Prosody, httpPort, mediaPort int, nick string) string {
-	return fmt.Sprintf(`videobridge {
-  http-servers.private { host = "127.0.0.1", port = %d }
+// bridgeConf are the values of the generated jvb.conf.
+type bridgeConf struct {
+	HTTPHost            string // private REST API (health, stats, metrics, debug hook)
+	HTTPPort, MediaPort int
+	XMPPHost            string // where the bridge reaches Prosody
+	XMPPPort            int
+	Domain              string
+	User, Password      string
+	Brewery, Nick       string
+	// XMPPSecurity, when set, is the client's SECURITY_MODE. The bench Prosody has no TLS; on
+	// a loopback host the bridge (like JVB) defaults to "ifpossible", elsewhere to "required",
+	// so the veth network sets "disabled" (SASL then uses SCRAM-SHA-1, never PLAIN in clear).
+	XMPPSecurity string
+	// OnlyAddr, when set, is the bridge's only ICE host candidate (ice4j.harvest.allowed-
+	// addresses): in the veth network the bridge's namespace also has 127.0.0.1, which the
+	// endpoints in the other namespace cannot reach.
+	OnlyAddr string
+}
+
+// bridgeConfig is the jvb.conf the harness writes: private HTTP on a free port, a free media
+// port, the bench Prosody as its only XMPP client, and no public-address health requirement
+// (loopback or a private veth only).
+func bridgeConfig(c bridgeConf) string {
+	var b strings.Builder
+	security := ""
+	if c.XMPPSecurity != "" {
+		security = fmt.Sprintf("    SECURITY_MODE = %q\n", c.XMPPSecurity)
+	}
+	fmt.Fprintf(&b, `videobridge {
+  http-servers.private { host = %q, port = %d }
   ice.udp.port = %d
   health.require-valid-address = false
   apis.xmpp-client.configs.bench {
-    HOSTNAME = "127.0.0.1"
+    HOSTNAME = %q
     PORT = %d
     DOMAIN = %q
     USERNAME = %q
     PASSWORD = %q
     MUC_JIDS = %q
     MUC_NICKNAME = %q
-  }
+%s  }
 }
-`, httpPort, mediaPort, p.Port, p.Domain, p.JVB.User, p.JVB.Password, p.Brewery, nick)
+`, c.HTTPHost, c.HTTPPort, c.MediaPort, c.XMPPHost, c.XMPPPort, c.Domain, c.User, c.Password, c.Brewery, c.Nick, security)
+	if c.OnlyAddr != "" {
+		fmt.Fprintf(&b, "ice4j.harvest.allowed-addresses = [%q]\n", c.OnlyAddr)
+	}
+	return b.String()
+}
+
+// BridgeSpec says how to start a local bridge.
+type BridgeSpec struct {
+	Bin, Dir  string // the binary; where jvb.conf and bridge.log go
+	Prosody   *xmpptest.Prosody
+	CPUs      string // taskset list ("" not pinned)
+	ExtraConf string // HOCON appended to the generated jvb.conf
+	// Netns runs the bridge in this network namespace (ip netns exec), "" in ours.
+	Netns string
+	// XMPPAddr is where the bridge reaches Prosody (invalid: Prosody's own address).
+	XMPPAddr netip.AddrPort
+	// HostAddr is the bridge's address in Netns: its private HTTP API listens there and it is
+	// its only ICE host candidate (invalid: 127.0.0.1, every local address harvested).
+	HostAddr netip.Addr
 }
 
 // StartLocalBridge runs bin with a generated jvb.conf in dir, pinned with taskset to cpus when
 // set, and waits for its HTTP API.
 func StartLocalBridge(ctx context.Context, bin, dir string, p *xmpptest.Prosody, cpus string, extraConf string) (*LocalBridge, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("bench: bridge binary %s: %w (build it with `make build`)", bin, err)
+	return StartBridge(ctx, BridgeSpec{Bin: bin, Dir: dir, Prosody: p, CPUs: cpus, ExtraConf: extraConf})
+}
+
+// bridgeArgv is the bridge's command line: [ip netns exec NS] [taskset -c CPUS] bin --config
+// conf. Both ip netns exec (outside its batch mode) and taskset exec in place, so the
+// process started is the bridge itself and its PID is the one /proc accounting reads.
+func bridgeArgv(bin, conf, cpus, netns string) []string {
+	argv := []string{bin, "--config", conf}
+	if cpus != "" {
+		// taskset before exec, so the Go runtime sizes GOMAXPROCS from the affinity mask.
+		argv = append([]string{"taskset", "-c", cpus}, argv...)
+	}
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	return argv
+}
+
+// StartBridge runs the bridge of spec and waits for its HTTP API.
+func StartBridge(ctx context.Context, spec BridgeSpec) (*LocalBridge, error) {
+	if _, err := os.Stat(spec.Bin); err != nil {
+		return nil, fmt.Errorf("bench: bridge binary %s: %w (build it with `make build`)", spec.Bin, err)
+	}
+	if spec.CPUs != "" {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return nil, fmt.Errorf("bench: --bridge-cpus needs taskset (util-linux): %w", err)
+		}
 	}
 	httpPort, err := xmpptest.FreeTCPPort()
 	if err != nil {
@@ -70,28 +141,30 @@ func StartLocalBridge(ctx context.Context, bin, dir string, p *xmpptest.Prosody,
 	if err != nil {
 		return nil, err
 	}
-	b := &LocalBridge{HTTP: "http://127.0.0.1:" + strconv.Itoa(httpPort), MediaPort: mediaPort,
-		Nick: "bench-" + randomToken(6), LogPath: filepath.Join(dir, "bridge.log"),
-		ConfigPath: filepath.Join(dir, "jvb.conf"), exited: make(chan struct{})}
-	conf := bridgeConfig(p, httpPort, mediaPort, b.Nick) + extraConf
-	if err := os.WriteFile(b.ConfigPath, []byte(conf), 0o600); err != nil {
+	p := spec.Prosody
+	c := bridgeConf{HTTPHost: "127.0.0.1", HTTPPort: httpPort, MediaPort: mediaPort, XMPPHost: p.Host, XMPPPort: p.Port,
+		Domain: p.Domain, User: p.JVB.User, Password: p.JVB.Password, Brewery: p.Brewery, Nick: "bench-" + randomToken(6)}
+	if spec.XMPPAddr.IsValid() {
+		c.XMPPHost, c.XMPPPort = spec.XMPPAddr.Addr().String(), int(spec.XMPPAddr.Port())
+		if !spec.XMPPAddr.Addr().IsLoopback() && !p.TLS {
+			c.XMPPSecurity = "disabled"
+		}
+	}
+	if spec.HostAddr.IsValid() {
+		c.HTTPHost, c.OnlyAddr = spec.HostAddr.String(), spec.HostAddr.String()
+	}
+	b := &LocalBridge{HTTP: "http://" + net.JoinHostPort(c.HTTPHost, strconv.Itoa(httpPort)), MediaPort: mediaPort,
+		Nick: c.Nick, LogPath: filepath.Join(spec.Dir, "bridge.log"),
+		ConfigPath: filepath.Join(spec.Dir, "jvb.conf"), exited: make(chan struct{})}
+	if err := os.WriteFile(b.ConfigPath, []byte(bridgeConfig(c)+spec.ExtraConf), 0o600); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	logf, err := os.Create(b.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	args := []string{"--config", b.ConfigPath}
-	if cpus != "" {
-		// taskset before exec, so the Go runtime sizes GOMAXPROCS from the affinity mask.
-		if _, err := exec.LookPath("taskset"); err != nil {
-			logf.Close()
-			return nil, fmt.Errorf("bench: --bridge-cpus needs taskset (util-linux): %w", err)
-		}
-		args = append([]string{"-c", cpus, bin}, args...)
-		bin = "taskset"
-	}
-	cmd := exec.Command(bin, args...)
+	argv := bridgeArgv(spec.Bin, b.ConfigPath, spec.CPUs, spec.Netns)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -104,7 +177,37 @@ func StartLocalBridge(ctx context.Context, bin, dir string, p *xmpptest.Prosody,
 		b.Stop()
 		return nil, err
 	}
+	if err := checkBridgeProcess(cmd.Process.Pid, spec.Bin); err != nil {
+		b.Stop()
+		return nil, err
+	}
 	return b, nil
+}
+
+// checkBridgeProcess makes sure the process started is the bridge binary (not a wrapper
+// that forked it), since its PID is what the CPU and RSS figures are read from. The binary
+// may have been rebuilt since it started, so a path match counts too.
+func checkBridgeProcess(pid int, bin string) error {
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	if want, err := os.Stat(bin); err == nil {
+		if got, err := os.Stat(exe); err == nil && os.SameFile(want, got) {
+			return nil
+		}
+	}
+	link, err := os.Readlink(exe)
+	if err != nil {
+		return fmt.Errorf("bench: bridge process %d: %w", pid, err)
+	}
+	want, err := filepath.Abs(bin)
+	if err == nil {
+		if r, err := filepath.EvalSymlinks(want); err == nil {
+			want = r
+		}
+	}
+	if strings.TrimSuffix(link, " (deleted)") != want {
+		return fmt.Errorf("bench: process %d runs %s, not %s (a wrapper forked the bridge?): its CPU would not be the bridge's", pid, link, bin)
+	}
+	return nil
 }
 
 func (b *LocalBridge) awaitHTTP(ctx context.Context) error {
@@ -144,7 +247,8 @@ func (b *LocalBridge) ExitReport() string {
 	return fmt.Sprintf("bridge %s; last log lines:\n%s", state, xmpptest.TailFile(b.LogPath, 30))
 }
 
-// PID is the bridge's process ID (taskset execs the bridge in place, so it is the same).
+// PID is the bridge's process ID (ip netns exec and taskset exec the bridge in place, so it
+// is the same; StartBridge checks).
 func (b *LocalBridge) PID() int { return b.Cmd.Process.Pid }
 
 // Stop asks the bridge to stop (SIGTERM, as systemd would) and kills it after 10 s.

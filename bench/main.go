@@ -51,6 +51,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	veth, err := childNet()
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	switch {
+	case veth != nil && cmd.Net != NetVeth:
+		fmt.Fprintf(stderr, "bench: %s is set but --net is %s\n", netChildEnv, cmd.Net)
+		return 2
+	case veth != nil:
+		cmd.Local.Veth = veth
+	case cmd.Net == NetVeth:
+		return runVethParent(cmd, args, stdout, stderr)
+	}
 	return runCommand(cmd, stdout, stderr)
 }
 
@@ -76,7 +90,7 @@ func runCommand(cmd *Command, stdout, stderr io.Writer) int {
 	o := cmd.Options
 	out := cmd.Out
 	if out == "" {
-		out = filepath.Join("bench", "results", o.Scenario.Name+"-"+time.Now().Format("20060102-150405"))
+		out = defaultOut(o.Scenario.Name)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
@@ -102,7 +116,7 @@ func runCommand(cmd *Command, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stderr, "bench: %s against a %s bridge; results in %s\n", o.Scenario.Name, cmd.Mode, out)
+	fmt.Fprintf(stderr, "bench: %s against a %s bridge%s; results in %s\n", o.Scenario.Name, cmd.Mode, netSuffix(cmd), out)
 	var t *Target
 	if cmd.Mode == "local" {
 		cmd.Local.Dir = out
@@ -112,7 +126,7 @@ func runCommand(cmd *Command, stdout, stderr io.Writer) int {
 	}
 	var res *report.Result
 	if err != nil {
-		res = setupFailure(o, cmd.Mode, err)
+		res = setupFailure(o, cmd.Mode, cmd.Net, err)
 	} else {
 		res, err = Run(ctx, o, t)
 		t.Close()
@@ -134,9 +148,12 @@ func runCommand(cmd *Command, stdout, stderr io.Writer) int {
 }
 
 // setupFailure is the result of a run whose bridge never became ready.
-func setupFailure(o Options, mode string, err error) *report.Result {
+func setupFailure(o Options, mode, net string, err error) *report.Result {
 	o.Defaults()
-	res := newResult(o, &Target{Info: report.BridgeInfo{Mode: mode}})
+	if mode != "local" {
+		net = "" // a deployment's network is not the harness's to describe
+	}
+	res := newResult(o, &Target{Info: report.BridgeInfo{Mode: mode}, Net: net})
 	res.Ended = time.Now()
 	res.Outcome = report.Outcome{Status: "failed", Error: "bridge not ready: " + err.Error(), Limited: "unknown"}
 	res.Bridge.Constraints = "none"
@@ -181,4 +198,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// netSuffix names the network of a local run in the start-up line.
+func netSuffix(cmd *Command) string {
+	if cmd.Mode != "local" {
+		return ""
+	}
+	if v := cmd.Local.Veth; v != nil {
+		return fmt.Sprintf(" over veth (%s ↔ %s)", v.HarnessAddr, v.BridgeAddr)
+	}
+	return " on " + cmd.Net
 }

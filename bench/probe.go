@@ -281,12 +281,13 @@ func parseStatCPU(b []byte) (busy, softirq float64, err error) {
 	return float64(v[1]+v[2]+v[3]+v[6]+v[8]) / clockTicks, float64(v[7]) / clockTicks, nil
 }
 
-// udpDrops sums the kernel's receive drop counters (/proc/net/udp and udp6, last column) of
-// the sockets bound to the given local ports: a socket whose receive buffer overflowed lost
-// those datagrams before any process saw them.
-func udpDrops(ports map[uint16]bool) uint64 {
+// udpDrops sums the kernel's receive drop counters (udp and udp6 in dir, last column) of the
+// sockets bound to the given local ports: a socket whose receive buffer overflowed lost those
+// datagrams before any process saw them. dir is /proc/net for this process's network
+// namespace, /proc/<pid>/net for another process's (the bridge's, in the veth network).
+func udpDrops(dir string, ports map[uint16]bool) uint64 {
 	var total uint64
-	for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+	for _, f := range []string{dir + "/udp", dir + "/udp6"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue

@@ -69,7 +69,7 @@ func newResult(o Options, t *Target) *report.Result {
 		Settings: report.Settings{JoinRate: o.JoinRate, WarmupS: o.Warmup.Seconds(), DurationS: o.Duration.Seconds(),
 			SampleEvery: o.SampleEvery, RecvLoss: o.RecvLoss, SendLoss: o.SendLoss,
 			SendDelayMs: float64(o.SendDelay) / float64(time.Millisecond), GeneratorCPUs: o.GeneratorCPUs,
-			SSRCRewriting: t.SSRCRewriting}}
+			SSRCRewriting: t.SSRCRewriting, Net: t.Net, NetNote: t.NetNote}}
 }
 
 // sleep waits for d or the run's end; false means the run ended.
@@ -311,6 +311,10 @@ func (e *engine) finishOutcome(res *report.Result, cause error) {
 		}
 		o.Notes = append(o.Notes, fmt.Sprintf("ReceiverVideoConstraints could not be delivered to %d endpoints (first error: %s); "+
 			"a JVB-compatible bridge forwards no video to an endpoint without them", n, first))
+	}
+	if res.Settings.Net == NetLoopback {
+		o.Notes = append(o.Notes, "loopback network: the kernel runs the endpoints' UDP receive path inside the bridge's send "+
+			"softirq, so part of the harness's receive work is charged to the bridge's CPU (--net veth gives each side its own)")
 	}
 	if !res.Settings.SSRCRewriting {
 		o.Notes = append(o.Notes, "classic SSRC mode: the ssrc-rewriting capability is not offered (--ssrc-rewriting offers it; stream origins then come from decrypted samples)")

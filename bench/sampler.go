@@ -113,9 +113,13 @@ func (s *sampler) measure(lat *[2]stats.Histogram) point {
 			lat[1].Merge(&iv.VideoLatency)
 		}
 	}
-	p.genDrops = udpDrops(ports)
+	p.genDrops = udpDrops("/proc/net", ports)
 	if mp := s.e.t.MediaPort; mp > 0 {
-		p.bridgeDrops = udpDrops(map[uint16]bool{uint16(mp): true})
+		dir := s.e.t.MediaNetDir
+		if dir == "" {
+			dir = "/proc/net"
+		}
+		p.bridgeDrops = udpDrops(dir, map[uint16]bool{uint16(mp): true})
 	}
 	if s.e.t.Probe != nil {
 		// Not the run's context: the final measurement happens after a failure too.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -31,6 +32,14 @@ type Target struct {
 	Alive func() error
 	// MediaPort is the bridge's UDP port when it runs on this machine (socket drop counts).
 	MediaPort int
+	// MediaNetDir is the /proc/<pid>/net folder of the bridge's network namespace, where its
+	// socket's drop counter is ("" this process's /proc/net).
+	MediaNetDir string
+	// ClientAddr is the address the endpoints bind (invalid: 127.0.0.1).
+	ClientAddr netip.Addr
+	// Net is the local network mode (NetLoopback, NetVeth; "" for a deployment) and NetNote
+	// describes it for the report.
+	Net, NetNote string
 	// SSRCRewriting says whether allocations offer the ssrc-rewriting capability.
 	SSRCRewriting bool
 	close         []func()
@@ -57,6 +66,9 @@ type LocalOptions struct {
 	// ConstraintsMode is auto, ws, http or none.
 	ConstraintsMode string
 	SSRCRewriting   bool
+	// Veth is the veth network this harness runs in (nil: loopback). The harness itself must
+	// already be inside Veth.HarnessNS; the bridge is started in Veth.BridgeNS.
+	Veth *VethNet
 }
 
 // DeploymentOptions configure the mode against an existing deployment.
@@ -78,9 +90,13 @@ type DeploymentOptions struct {
 // setupTimeout bounds each step of target setup.
 const setupTimeout = 30 * time.Second
 
-// StartLocal brings up Prosody, the bridge binary and the embedded focus on loopback.
+// StartLocal brings up Prosody, the bridge binary and the embedded focus on loopback, or with
+// o.Veth the bridge in its own namespace across the veth pair.
 func StartLocal(ctx context.Context, o LocalOptions, log *zap.Logger) (*Target, error) {
-	t := &Target{Info: report.BridgeInfo{Mode: "local", CPUs: o.CPUs}}
+	t := &Target{Info: report.BridgeInfo{Mode: "local", CPUs: o.CPUs}, Net: NetLoopback}
+	if o.Veth != nil {
+		t.Net, t.NetNote, t.ClientAddr = NetVeth, o.Veth.Note(), o.Veth.HarnessAddr
+	}
 	fail := func(err error) (*Target, error) { t.Close(); return nil, err }
 	if o.Dir == "" {
 		d, err := os.MkdirTemp("", "bench-local")
@@ -102,13 +118,26 @@ func StartLocal(ctx context.Context, o LocalOptions, log *zap.Logger) (*Target, 
 	}
 	t.close = append(t.close, func() { _ = p.Stop() })
 	log.Info("prosody started", zap.String("addr", p.Addr()))
-	b, err := StartLocalBridge(ctx, o.BridgeBin, o.Dir, p, o.CPUs, o.ExtraConfig)
+	spec := BridgeSpec{Bin: o.BridgeBin, Dir: o.Dir, Prosody: p, CPUs: o.CPUs, ExtraConf: o.ExtraConfig}
+	if o.Veth != nil {
+		// Prosody (xmpp/xmpptest) listens on 127.0.0.1 only, which the bridge's namespace
+		// cannot reach: relay its c2s port on the harness's veth address.
+		r, err := startTCPRelay(netip.AddrPortFrom(o.Veth.HarnessAddr, 0), p.Addr())
+		if err != nil {
+			return fail(err)
+		}
+		t.close = append(t.close, r.Close)
+		spec.Netns, spec.XMPPAddr, spec.HostAddr = o.Veth.BridgeNS, r.Addr(), o.Veth.BridgeAddr
+		log.Info("xmpp relay", zap.Stringer("listen", r.Addr()), zap.String("prosody", p.Addr()))
+	}
+	b, err := StartBridge(ctx, spec)
 	if err != nil {
 		return fail(err)
 	}
 	t.close = append(t.close, b.Stop)
 	t.Exited, t.ExitReport = b.Exited(), b.ExitReport
 	t.Info.PID, t.Info.Nick, t.MediaPort = b.PID(), b.Nick, b.MediaPort
+	t.MediaNetDir = fmt.Sprintf("/proc/%d/net", b.PID())
 	log.Info("bridge started", zap.Int("pid", b.PID()), zap.String("http", b.HTTP), zap.String("log", b.LogPath))
 	jctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()

@@ -64,10 +64,14 @@ func Compare(w io.Writer, a, b *Result, nameA, nameB string) error {
 		return err
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "A: %s (%s, %s, %s)\nB: %s (%s, %s, %s)\n\n", nameA, a.Scenario.Name, orNA(a.Bridge.Version), orNA(a.Commit),
-		nameB, b.Scenario.Name, orNA(b.Bridge.Version), orNA(b.Commit))
+	fmt.Fprintf(&s, "A: %s (%s, %s, %s%s)\nB: %s (%s, %s, %s%s)\n\n", nameA, a.Scenario.Name, orNA(a.Bridge.Version), orNA(a.Commit),
+		netLabel(a), nameB, b.Scenario.Name, orNA(b.Bridge.Version), orNA(b.Commit), netLabel(b))
 	if a.Scenario != b.Scenario {
 		s.WriteString("warning: the scenarios differ; ratios compare different loads\n\n")
+	}
+	if na, nb := netOf(a), netOf(b); na != nb {
+		fmt.Fprintf(&s, "warning: the networks differ (A %s, B %s); on loopback the bridge's CPU includes the endpoints' receive work\n\n",
+			orNA(na), orNA(nb))
 	}
 	fmt.Fprintf(&s, "%-40s %14s %14s %8s\n", "metric", "A", "B", "B/A")
 	for _, m := range ms {
@@ -93,4 +97,21 @@ func fnum(v float64) string {
 		return "n/a"
 	}
 	return trim(fmt.Sprintf("%.3f", v))
+}
+
+// netOf is a result's network: as recorded, else loopback for a local bridge (results from
+// before the veth mode), else unknown ("").
+func netOf(r *Result) string {
+	if r.Settings.Net == "" && r.Bridge.Mode == "local" {
+		return "loopback"
+	}
+	return r.Settings.Net
+}
+
+// netLabel names a result's network in the comparison header ("" when unknown).
+func netLabel(r *Result) string {
+	if n := netOf(r); n != "" {
+		return ", net " + n
+	}
+	return ""
 }

@@ -26,6 +26,9 @@ func Markdown(w io.Writer, r *Result) error {
 	s := r.Settings
 	fmt.Fprintf(&b, "| settings | join %.1f/s, warm-up %s, window %s, decrypt 1 in %d, loss in %.1f%%/out %.1f%%, delay %.0f ms%s |\n",
 		s.JoinRate, dur(s.WarmupS), dur(s.DurationS), s.SampleEvery, 100*s.RecvLoss, 100*s.SendLoss, s.SendDelayMs, cpuSuffix(s.GeneratorCPUs))
+	if s.Net != "" {
+		fmt.Fprintf(&b, "| network | %s%s |\n", s.Net, map[bool]string{true: ": " + s.NetNote, false: ""}[s.NetNote != ""])
+	}
 	for _, n := range r.Outcome.Notes {
 		fmt.Fprintf(&b, "\n> %s\n", n)
 	}

@@ -76,6 +76,11 @@ type Settings struct {
 	SendDelayMs   float64 `json:"send_delay_ms"`
 	GeneratorCPUs string  `json:"generator_cpus,omitempty"`
 	SSRCRewriting bool    `json:"ssrc_rewriting"`
+	// Net is the network between a local bridge and the endpoints: "loopback" or "veth"
+	// (namespaces joined by a veth pair); empty for a deployment and in older results.
+	// NetNote describes it (addresses, where each side's receive softirq runs).
+	Net     string `json:"net,omitempty"`
+	NetNote string `json:"net_note,omitempty"`
 }
 
 // Outcome says how the run ended.
