@@ -76,7 +76,6 @@ func (t *srtpTransport) keysOrFail(b *testing.B, p srtp.Profile) {
 	}
 }
 
-
 // BenchmarkForward measures the whole forward path for one 1200-byte VP8 packet: ingress of
 // the decrypted packet (parse, routing lookup, receive state, transport-wide arrival, layer
 // tracking, one copy into a packet.Buf, fan-out to 10 receivers' queues), then each

@@ -57,6 +57,7 @@ type srcView struct {
 	// workers has bit i set when Plane.workers[i] owns a subscriber (ingress queues the
 	// packet once per worker).
 	workers uint64
+	idx     int // in snapshot.srcs
 }
 
 // snapshot is what the packet path reads: the routing table plus the media objects its
@@ -151,7 +152,7 @@ func (c *Conference) publishLocked() {
 			st = &sourceState{}
 		}
 		states[k] = st
-		s.srcs[i] = srcView{rs: rs, st: st, owner: s.eps[rs.Owner], ext: owner.Ext, pli: owner.PLI}
+		s.srcs[i] = srcView{rs: rs, st: st, owner: s.eps[rs.Owner], ext: owner.Ext, pli: owner.PLI, idx: i}
 		for _, sub := range rs.Subscribers {
 			if e := s.eps[sub]; e != nil && e.w != nil {
 				s.srcs[i].workers |= 1 << e.w.idx

@@ -1,6 +1,8 @@
 package media
 
 import (
+	"slices"
+
 	"github.com/cityjitsi/videobridge/bridge/packet"
 	"github.com/cityjitsi/videobridge/bridge/receiver"
 	"github.com/cityjitsi/videobridge/bridge/router"
@@ -45,10 +47,13 @@ const (
 // egress is the send state of one endpoint, owned by its egress worker.
 type egress struct {
 	senders map[*sourceState]*egSender
-	rx      sender.Receiver
-	snap    *snapshot // the snapshot rx and the senders were last updated from
-	rtcp    [256]byte
-	firSeq  uint8
+	// bySrc is senders by source index of snap (nil where none yet): the per-packet lookup,
+	// a slice index instead of a map probe on state that is cold at a large fan-out.
+	bySrc  []*egSender
+	rx     sender.Receiver
+	snap   *snapshot // the snapshot rx and the senders were last updated from
+	rtcp   [256]byte
+	firSeq uint8
 	// fwdDirty: a sender's forwarded flag changed since the set was last published.
 	fwdDirty bool
 }
@@ -72,6 +77,7 @@ func (o *egress) close() {
 		es.s.Close()
 		delete(o.senders, k)
 	}
+	clear(o.bySrc)
 }
 
 // drainBatch applies a new snapshot if there is one and handles up to popBatch items at now;
@@ -130,11 +136,19 @@ func (e *Endpoint) refresh() {
 			delete(e.out.senders, k)
 		}
 	}
+	e.out.bySrc = slices.Grow(e.out.bySrc[:0], len(s.srcs))[:len(s.srcs)]
+	for i := range s.srcs {
+		e.out.bySrc[i] = e.out.senders[s.srcs[i].st]
+	}
 	e.out.snap = s
 }
 
 // senderFor returns the sender of sv's source, creating it on the source's first packet.
 func (e *Endpoint) senderFor(sv *srcView) *egSender {
+	cur := e.out.snap != nil && sv.idx < len(e.out.bySrc) && &e.out.snap.srcs[sv.idx] == sv
+	if cur && e.out.bySrc[sv.idx] != nil {
+		return e.out.bySrc[sv.idx]
+	}
 	es := e.out.senders[sv.st]
 	if es == nil {
 		video := sv.rs.Kind == router.KindVideo
@@ -144,6 +158,9 @@ func (e *Endpoint) senderFor(sv *srcView) *egSender {
 			es.gen = e.out.snap.gen
 		}
 		e.out.senders[sv.st] = es
+	}
+	if cur {
+		e.out.bySrc[sv.idx] = es
 	}
 	return es
 }

@@ -83,6 +83,9 @@ func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, er
 	e.cons.Store(&constraints{})
 	e.in.init()
 	e.out.init()
+	if e.w != nil {
+		e.out.rx.Scratch = &e.w.scratch
+	}
 	tr, err := c.p.opts.Transports(creds, e)
 	if err != nil {
 		return nil, err

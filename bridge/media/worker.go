@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityjitsi/videobridge/bridge/packet"
 	"github.com/cityjitsi/videobridge/bridge/router"
+	"github.com/cityjitsi/videobridge/bridge/sender"
 	"github.com/cityjitsi/videobridge/bridge/transport/udp"
 )
 
@@ -43,6 +44,8 @@ type worker struct {
 	clock func() int64
 	// popped holds the packets of the current round.
 	popped [mediaBatch]fanItem
+	// scratch is where the worker's endpoints' packets are rendered (sender.Receiver.Scratch).
+	scratch sender.Scratch
 	// batch collects the datagrams the worker's turns send (nil without a socket): flushed
 	// with one sendmmsg when a round of turns ends or it is full, on this goroutine, instead
 	// of a hop to the socket's writer goroutine per datagram.

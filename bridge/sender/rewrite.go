@@ -21,17 +21,37 @@ type Receiver struct {
 	// RTXFor maps a media payload type to the receiver's RTX payload type for it (0: none).
 	RTXFor [128]uint8
 
+	// Scratch is where packets for this receiver are rendered; nil: one of its own, made on
+	// first use. Receivers served by one goroutine should share one: rendered packets are
+	// encrypted and copied out at once, and a shared buffer stays in cache where one per
+	// receiver (3 KiB each) is cold again by the time the next packet of a fan-out of 100
+	// reaches it.
+	Scratch *Scratch
+
 	tccSeq uint16 // the bridge's transport-wide sequence number toward this receiver
 	tcc    [2]byte
 	abs    [3]byte
-	out    [bufSize]byte // the packet being sent
-	tmp    [bufSize]byte // RTX wrapping and descriptor growth
+}
+
+// Scratch holds the packet being rendered for a receiver: what Forward and Retransmit return
+// points into it, valid until the next call with a Receiver using the same Scratch.
+type Scratch struct {
+	out [bufSize]byte // the packet being sent
+	tmp [bufSize]byte // RTX wrapping and descriptor growth
+}
+
+// scratch returns rx.Scratch, making one on first use.
+func (rx *Receiver) scratch() *Scratch {
+	if rx.Scratch == nil {
+		rx.Scratch = new(Scratch)
+	}
+	return rx.Scratch
 }
 
 // TransportSeq returns the last transport-wide sequence number sent (0: none yet).
 func (rx *Receiver) TransportSeq() uint16 { return rx.tccSeq }
 
-// render writes b, as the decision d says this receiver gets it, into rx.out and returns its
+// render writes b, as the decision d says this receiver gets it, into rx's scratch out and returns its
 // length (0: it cannot). Header extensions follow media.md §2.2: everything the bridge does
 // not originate is stripped except ssrc-audio-level (audio) and video-orientation (video),
 // which are carried over under the receiver's ids; video gets the bridge's own
@@ -67,13 +87,14 @@ func (s *Sender) render(b *packet.Buf, d *selector.Decision, vp8 bool, in *Input
 			k++
 		}
 	}
-	n := p.RewriteExtensions(rx.out[:], rtp.ExtSet{}, add[:k]...)
+	sc := rx.scratch()
+	n := p.RewriteExtensions(sc.out[:], rtp.ExtSet{}, add[:k]...)
 	if n == 0 {
 		return 0
 	}
 	// The fixed header keeps its place and the payload (with any padding) ends the packet,
 	// so both are found without parsing the output again.
-	out := rx.out[:n]
+	out := sc.out[:n]
 	binary.BigEndian.PutUint16(out[2:], d.Seq)
 	binary.BigEndian.PutUint32(out[4:], d.Timestamp)
 	if d.Marker {
@@ -85,17 +106,17 @@ func (s *Sender) render(b *packet.Buf, d *selector.Decision, vp8 bool, in *Input
 		binary.BigEndian.PutUint32(out[8:], s.ssrc)
 	}
 	if vp8 {
-		return rewriteVP8(rx, n-(p.Len()-p.HeaderLen()), p.PayloadLen(), n, d)
+		return rewriteVP8(sc, n-(p.Len()-p.HeaderLen()), p.PayloadLen(), n, d)
 	}
 	return n
 }
 
 // rewriteVP8 writes the projected picture ID and TL0PICIDX into the VP8 descriptor of the
-// packet in rx.out (n bytes, payload at off, plen bytes without padding). In place when the
+// packet in sc.out (n bytes, payload at off, plen bytes without padding). In place when the
 // source sent a 15-bit picture ID (Chrome does); otherwise the descriptor grows, and the
 // payload moves (padding is dropped).
-func rewriteVP8(rx *Receiver, off, plen, n int, d *selector.Decision) int {
-	pl := rx.out[off : off+plen]
+func rewriteVP8(sc *Scratch, off, plen, n int, d *selector.Decision) int {
+	pl := sc.out[off : off+plen]
 	var vd rtp.VP8Descriptor
 	if vd.Parse(pl) != rtp.DropNone {
 		return 0
@@ -103,13 +124,13 @@ func rewriteVP8(rx *Receiver, off, plen, n int, d *selector.Decision) int {
 	if vd.RewriteInPlace(pl, d.PictureID, d.TL0PICIDX) {
 		return n
 	}
-	m := vd.RewriteInto(rx.tmp[off:], pl, d.PictureID, d.TL0PICIDX)
-	if m == 0 || off+m > len(rx.out) {
+	m := vd.RewriteInto(sc.tmp[off:], pl, d.PictureID, d.TL0PICIDX)
+	if m == 0 || off+m > len(sc.out) {
 		return 0
 	}
-	copy(rx.tmp[:off], rx.out[:off])
-	rx.tmp[0] &^= 0x20 // the P bit: the padding was not copied
-	return copy(rx.out[:], rx.tmp[:off+m])
+	copy(sc.tmp[:off], sc.out[:off])
+	sc.tmp[0] &^= 0x20 // the P bit: the padding was not copied
+	return copy(sc.out[:], sc.tmp[:off+m])
 }
 
 // putAbsSendTime writes the abs-send-time extension: 24 bits of seconds in 6.18 fixed point

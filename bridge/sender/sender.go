@@ -147,7 +147,7 @@ func (s *Sender) Forward(b *packet.Buf, in *Input, rx *Receiver, now int64) (out
 	} else {
 		b.Release()
 	}
-	return rx.out[:n], DropNone, d.RequestKeyframe
+	return rx.scratch().out[:n], DropNone, d.RequestKeyframe
 }
 
 // decideVideo runs the projection for the packet's scheme. A change of scheme (the sender
@@ -215,18 +215,19 @@ func (s *Sender) Retransmit(seq uint16, in *Input, rx *Receiver, now int64) ([]b
 	}
 	rtxPT := rx.RTXFor[h.b.PayloadType&0x7f]
 	if rtxPT == 0 || s.rtx == 0 {
-		return rx.out[:n], DropNone
+		return rx.scratch().out[:n], DropNone
 	}
 	var p rtp.Packet
-	if p.Parse(rx.out[:n]) != rtp.DropNone {
+	sc := rx.scratch()
+	if p.Parse(sc.out[:n]) != rtp.DropNone {
 		return nil, DropRewrite
 	}
 	s.rtxSeq++
-	m := p.WrapRTX(rx.tmp[:], s.rtx, rtxPT, s.rtxSeq)
+	m := p.WrapRTX(sc.tmp[:], s.rtx, rtxPT, s.rtxSeq)
 	if m == 0 {
 		return nil, DropRewrite
 	}
-	return rx.tmp[:m], DropNone
+	return sc.tmp[:m], DropNone
 }
 
 // TranslateSR translates a sender report of the source's encoding enc for this receiver
