@@ -46,16 +46,16 @@ const (
 
 // egress is the send state of one endpoint, owned by its egress worker.
 type egress struct {
-	senders map[*sourceState]*egSender
+	snap *snapshot // the snapshot rx and the senders were last updated from
 	// bySrc is senders by source index of snap (nil where none yet): the per-packet lookup,
 	// a slice index instead of a map probe on state that is cold at a large fan-out.
-	bySrc  []*egSender
-	rx     sender.Receiver
-	snap   *snapshot // the snapshot rx and the senders were last updated from
-	rtcp   [256]byte
-	firSeq uint8
+	bySrc   []*egSender
+	rx      sender.Receiver
+	senders map[*sourceState]*egSender
 	// fwdDirty: a sender's forwarded flag changed since the set was last published.
 	fwdDirty bool
+	firSeq   uint8
+	rtcp     [256]byte
 }
 
 // egSender is one source as sent to this endpoint.

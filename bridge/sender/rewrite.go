@@ -16,21 +16,22 @@ const bufSize = packet.Size + 64
 // Receiver is the egress context of one receiving endpoint, shared by all the senders toward
 // it and owned by its egress goroutine.
 type Receiver struct {
-	// Ext are the receiver's negotiated header extension ids.
-	Ext router.Extensions
-	// RTXFor maps a media payload type to the receiver's RTX payload type for it (0: none).
-	RTXFor [128]uint8
-
 	// Scratch is where packets for this receiver are rendered; nil: one of its own, made on
 	// first use. Receivers served by one goroutine should share one: rendered packets are
 	// encrypted and copied out at once, and a shared buffer stays in cache where one per
 	// receiver (3 KiB each) is cold again by the time the next packet of a fan-out of 100
 	// reaches it.
 	Scratch *Scratch
+	// Ext are the receiver's negotiated header extension ids.
+	Ext router.Extensions
 
 	tccSeq uint16 // the bridge's transport-wide sequence number toward this receiver
 	tcc    [2]byte
 	abs    [3]byte
+
+	// RTXFor maps a media payload type to the receiver's RTX payload type for it (0: none).
+	// Last: only retransmissions read it.
+	RTXFor [128]uint8
 }
 
 // Scratch holds the packet being rendered for a receiver: what Forward and Retransmit return

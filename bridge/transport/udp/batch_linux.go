@@ -231,6 +231,34 @@ func (w *batchWriter) write(ds []outDatagram) (sent, failed int) {
 	return sent, failed
 }
 
+// writeOne sends b to `to` at once with a raw sendmsg, waiting for writability if the socket
+// buffer is full. It is the control path (Socket.WriteTo): the caller serializes calls.
+func (w *batchWriter) writeOne(b []byte, to netip.AddrPort) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	w.iovs[0].Base = &b[0]
+	w.iovs[0].SetLen(len(b))
+	h := &w.hdrs[0]
+	h.Len = 0
+	h.Hdr.Iov = &w.iovs[0]
+	h.Hdr.SetIovlen(1)
+	h.Hdr.Namelen = w.putSockaddr(0, to)
+	h.Hdr.Control, h.Hdr.Controllen = nil, 0
+	w.off, w.cnt = 0, 1
+	err := w.rc.Write(w.fn)
+	w.iovs[0].Base = nil
+	switch {
+	case err != nil:
+		return 0, err
+	case w.errno != 0:
+		return 0, os.NewSyscallError("sendmmsg", w.errno)
+	case w.n != 1:
+		return 0, os.NewSyscallError("sendmmsg", unix.EIO)
+	}
+	return len(b), nil
+}
+
 // putSegmentSize writes a UDP_SEGMENT control message (linux/udp.h) carrying size.
 func putSegmentSize(oob []byte, size int) {
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))

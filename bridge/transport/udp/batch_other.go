@@ -63,6 +63,14 @@ func (w *batchWriter) write(ds []outDatagram) (sent, failed int) {
 	return sent, failed
 }
 
+// writeOne sends b to `to` at once (Socket.WriteTo).
+func (w *batchWriter) writeOne(b []byte, to netip.AddrPort) (int, error) {
+	if w.v6 && to.Addr().Is4() {
+		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+	}
+	return w.conn.WriteToUDPAddrPort(b, to)
+}
+
 func isIPv6Socket(_ syscall.RawConn) (bool, error) { return false, nil }
 
 func socketBuffers(syscall.RawConn) (int, int) { return 0, 0 }
