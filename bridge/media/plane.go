@@ -18,7 +18,10 @@ const (
 	DefaultExpireInactive    = time.Minute     // no media, RTCP or ICE consent for this long
 	DefaultExpireUnconnected = 2 * time.Minute // ICE never connected within this long
 	DefaultHousekeeping      = time.Second     // liveness checks and rate sampling
-	DefaultQueueSize         = 1024            // egress queue items per endpoint (JVB: 1024)
+	// DefaultQueueSize is the capacity of an endpoint's own egress queue: RTCP, NACK pairs,
+	// keyframe requests and SRs. Media does not pass through it (one queue per worker,
+	// workerQueue packets), so it is a quarter of JVB's 1024-packet queues.
+	DefaultQueueSize = 256
 )
 
 // Transport is what an Endpoint needs of its ICE/DTLS/SRTP transport; *endpoint.Transport

@@ -114,9 +114,9 @@ func (w *worker) enqueue(e *Endpoint) {
 	}
 }
 
-// ring wakes the worker if it is parked. Dekker with wait: the producer pushes onto runq
-// before loading parked, the worker stores parked before its last look at runq, and Go's
-// atomics are sequentially consistent, so at least one of them sees the other.
+// ring wakes the worker if it is parked. Dekker with wait: the producer pushes onto runq or
+// the media queue before loading parked, the worker stores parked before its last look at
+// both, and Go's atomics are sequentially consistent, so at least one of them sees the other.
 func (w *worker) ring() {
 	if w.parked.Load() != 0 && w.parked.CompareAndSwap(1, 0) {
 		select {

@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"github.com/cityjitsi/videobridge/bridge/packet"
 	"runtime"
 	"slices"
 	"testing"
@@ -56,5 +57,38 @@ func TestWorkersShareEndpoints(t *testing.T) {
 		if len(out) != n || gaps != 0 {
 			t.Errorf("%s got %d packets with %d sequence gaps, want %d and 0", e.id, len(out), gaps, n)
 		}
+	}
+}
+
+// TestWorkerQueueFull: packets beyond a worker's media queue are dropped for that worker's
+// subscribers and counted per subscriber; what was queued is forwarded in order, and every
+// buffer reference is given back.
+func TestWorkerQueueFull(t *testing.T) {
+	f := newFixture(t, true)
+	a := f.add(jicofoEndpoint("a", 1000, false))
+	b := f.add(jicofoEndpoint("b", 2000, false))
+	c := f.add(jicofoEndpoint("c", 3000, false))
+	const extra = 5
+	for i := range workerQueue + extra {
+		a.OnRTP(rtpPkt{ssrc: 1000, pt: 111, seq: uint16(i), ts: uint32(960 * i), payload: []byte("opus")}.bytes())
+	}
+	f.drain()
+	for _, e := range []*Endpoint{b, c} {
+		out, _ := f.trs[e.id].take()
+		// Each receiver sits on one worker; the packets that found that worker's queue full
+		// are counted for it.
+		dropped := e.Stats().IngressDrops[DropQueueFull]
+		if len(out)+int(dropped) != workerQueue+extra || dropped == 0 {
+			t.Errorf("%s: %d forwarded + %d dropped as queue full, want %d in all with drops",
+				e.id, len(out), dropped, workerQueue+extra)
+		}
+		for i := 1; i < len(out); i++ {
+			if d := parseOut(t, out[i]).seq - parseOut(t, out[i-1]).seq; d != 1 {
+				t.Fatalf("%s: sequence gap of %d after packet %d", e.id, d, i)
+			}
+		}
+	}
+	if n := packet.DoubleReleases(); n != 0 {
+		t.Errorf("%d double releases", n)
 	}
 }
