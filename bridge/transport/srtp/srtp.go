@@ -1,6 +1,7 @@
-// Package srtp is a thin wrapper over pion/srtp/v3 for the bridge's packet path: in-place
-// decryption and encryption of RTP and RTCP with caller-provided buffers (RFC 3711, RFC 7714),
-// keys exported from DTLS (RFC 5764 §4.2), and a small enum for why a packet was rejected.
+// Package srtp protects the bridge's packet path: in-place decryption and encryption of RTP and
+// RTCP with caller-provided buffers (RFC 3711, RFC 7714), keys exported from DTLS (RFC 5764
+// §4.2), and a small enum for why a packet was rejected. Outbound RTP, the per-receiver hot
+// path, is encrypted by our own code (encrypt_rtp.go); everything else wraps pion/srtp/v3.
 // A Context is not safe for concurrent use: the inbound one belongs to the socket reader
 // goroutine, the outbound one to the endpoint's single egress goroutine.
 package srtp
@@ -85,6 +86,7 @@ const replayWindow = 512
 // Context protects or unprotects one direction of one SRTP session. It reuses its header
 // structs across calls so that steady-state packets do not allocate.
 type Context struct {
+	rtp     rtpEncrypter // outbound RTP fast path (inline: one less cold line per packet); disabled: pion
 	c       *pionsrtp.Context
 	profile Profile
 	rtpHdr  rtp.Header
@@ -102,13 +104,26 @@ func NewInbound(k Keys) (*Context, error) {
 	return &Context{c: c, profile: k.Profile}, nil
 }
 
-// NewOutbound returns the context that encrypts packets we send.
-func NewOutbound(k Keys) (*Context, error) {
+// NewOutbound returns the context that encrypts packets we send. RTP is protected by the
+// package's own transform for both negotiated profiles; RTCP by pion.
+func NewOutbound(k Keys) (*Context, error) { return newOutbound(k, false) }
+
+// newOutbound is NewOutbound with the choice of pion for RTP too (pionRTP), which tests and
+// benchmarks use as the reference.
+func newOutbound(k Keys, pionRTP bool) (*Context, error) {
 	c, err := pionsrtp.CreateContext(k.LocalKey, k.LocalSalt, pionsrtp.ProtectionProfile(k.Profile))
 	if err != nil {
 		return nil, fmt.Errorf("srtp: outbound context: %w", err)
 	}
-	return &Context{c: c, profile: k.Profile}, nil
+	ctx := &Context{c: c, profile: k.Profile}
+	if !pionRTP {
+		e, err := newRTPEncrypter(k.Profile, k.LocalKey, k.LocalSalt)
+		if err != nil {
+			return nil, fmt.Errorf("srtp: outbound context: %w", err)
+		}
+		ctx.rtp = *e
+	}
+	return ctx, nil
 }
 
 // Profile returns the context's protection profile.
@@ -121,9 +136,13 @@ func (c *Context) DecryptRTP(dst, src []byte) ([]byte, error) {
 	return c.c.DecryptRTP(dst, src, &c.rtpHdr)
 }
 
-// EncryptRTP encrypts the RTP packet pkt into dst and returns the SRTP packet. dst may be
-// pkt[:0] (in place) when cap(pkt) has room for the tag (Profile.Overhead).
+// EncryptRTP encrypts the RTP packet pkt into dst and returns the SRTP packet, which is
+// dst[:len(pkt)+tag] when cap(dst) has room for the tag (Profile.Overhead) and a new slice
+// otherwise. dst may be pkt[:0] (in place); it must not overlap pkt at another offset.
 func (c *Context) EncryptRTP(dst, pkt []byte) ([]byte, error) {
+	if c.rtp.enabled() {
+		return c.rtp.encrypt(dst, pkt)
+	}
 	return c.c.EncryptRTP(dst, pkt, &c.rtpHdr)
 }
 
