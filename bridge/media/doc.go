@@ -12,8 +12,9 @@
 // look the SSRC up in the endpoint's snapshot view (one atomic load), drop and count unknown,
 // foreign, visitor and force-muted media, unwrap RTX, update the receive state (64-bit
 // unwrapping, duplicates, NACK gaps, transport-wide arrivals, layers, audio level), copy the
-// packet once into a refcounted packet.Buf and push a reference onto every subscriber's egress
-// queue (lock-free, non-blocking; a full queue is a counted drop). RTCP from the endpoint is
+// packet once into a refcounted packet.Buf and push one reference onto the media queue of each
+// egress worker that owns a subscriber (lock-free, non-blocking; a full queue is a drop counted
+// for each of that worker's subscribers). RTCP from the endpoint is
 // terminated there, except NACK and PLI/FIR, which become items on its own egress queue, and
 // SR, which goes to each subscriber for translation. What the bridge owes the endpoint as a
 // sender (RR every 500 ms, transport-cc feedback, NACKs for upstream losses) is generated
@@ -21,11 +22,13 @@
 // endpoint's outgoing SRTP context.
 //
 // Egress, run for each endpoint by exactly one worker goroutine of the plane's pool (a packet
-// wakes each worker at most once, not each receiver), owns a sender.Sender per source it
-// receives: the selector decision against the target layer (computed from the receiver's
-// maxHeight constraint and the source's arriving layers), the rewrite into one scratch
-// buffer, the RTX history, SR translation and the keyframe requests, which it routes to the
-// source owner's egress queue. Every drop is counted by a named reason (Stats, Drops).
+// wakes each worker at most once, not each receiver; the worker walks the source's
+// subscribers it owns and gives each a run of the source's queued packets back to back, so
+// that they leave in one GSO send), owns a sender.Sender per source it receives: the selector
+// decision against the target layer (computed from the receiver's maxHeight constraint and
+// the source's arriving layers), the rewrite into the worker's scratch buffer, the RTX
+// history, SR translation and the keyframe requests, which it routes to the source owner's
+// egress queue. Every drop is counted by a named reason (Stats, Drops).
 //
 // Liveness follows JVB: ICE or DTLS failure, no activity for a minute, or no ICE connection
 // within two minutes make the plane call Options.OnExpire; the control plane then expires the

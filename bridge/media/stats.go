@@ -25,7 +25,7 @@ const (
 	DropTooOld                        // far behind the newest sequence number
 	DropPadding                       // padding-only RTP, after its statistics
 	DropTooLarge                      // does not fit a packet buffer
-	DropQueueFull                     // a subscriber's egress queue was full
+	DropQueueFull                     // the subscriber's worker's media queue was full
 	DropRTCPQueueFull                 // an RTCP item did not fit the egress queue
 	DropAudioNotSubscribed            // audio a receiver's ReceiverAudioSubscription excludes (counted on the receiver)
 	numDropReasons
