@@ -57,18 +57,19 @@ type Input struct {
 
 // Sender is one source as sent to one receiver. The zero value is not usable: use New.
 type Sender struct {
+	// The fields every packet reads or writes share the first cache line: at a large
+	// fan-out each receiver's sender is cold when the next packet reaches it.
 	video     bool
+	scheme    scheme
 	ssrc, rtx uint32 // outgoing SSRC (video: the primary) and its FID RTX partner (0: none)
+	target    selector.Layer
+	rtxSeq    uint16 // bridge-owned RTX sequence numbers, from 1 (media.md §2.5)
+	packets   uint32 // RTP packets sent on ssrc, for the SR counts (RFC 3550 §6.4.1)
+	octets    uint32 // their payload octets
 
 	audio   selector.AudioState
 	vp8     selector.VP8State
 	generic selector.GenericState
-	scheme  scheme
-	target  selector.Layer
-
-	rtxSeq  uint16 // bridge-owned RTX sequence numbers, from 1 (media.md §2.5)
-	packets uint32 // RTP packets sent on ssrc, for the SR counts (RFC 3550 §6.4.1)
-	octets  uint32 // their payload octets
 	hist    history
 	kf      KeyframeLimiter
 }
