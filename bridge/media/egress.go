@@ -49,9 +49,12 @@ type egress struct {
 	snap *snapshot // the snapshot rx and the senders were last updated from
 	// bySrc is senders by source index of snap (nil where none yet): the per-packet lookup,
 	// a slice index instead of a map probe on state that is cold at a large fan-out.
-	bySrc   []*egSender
-	rx      sender.Receiver
-	senders map[*sourceState]*egSender
+	bySrc []*egSender
+	// bySrcInline backs bySrc in conferences of up to 8 sources: in the endpoint's hot
+	// lines, not a separate cold allocation.
+	bySrcInline [8]*egSender
+	rx          sender.Receiver
+	senders     map[*sourceState]*egSender
 	// fwdDirty: a sender's forwarded flag changed since the set was last published.
 	fwdDirty bool
 	firSeq   uint8
@@ -136,7 +139,11 @@ func (e *Endpoint) refresh() {
 			delete(e.out.senders, k)
 		}
 	}
-	e.out.bySrc = slices.Grow(e.out.bySrc[:0], len(s.srcs))[:len(s.srcs)]
+	if n := len(s.srcs); n <= len(e.out.bySrcInline) {
+		e.out.bySrc = e.out.bySrcInline[:n]
+	} else {
+		e.out.bySrc = slices.Grow(e.out.bySrc[:0], n)[:n]
+	}
 	for i := range s.srcs {
 		e.out.bySrc[i] = e.out.senders[s.srcs[i].st]
 	}
