@@ -267,12 +267,4 @@ func receive(t *testing.T, c *Channel, l *fakeLink, js string) []string {
 	}
 }
 
-func marshalAll(ms ...bc.Message) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, string(bc.Marshal(m)))
-	}
-	return out
-}
-
 func strs(s ...string) []string { return s }

@@ -270,16 +270,6 @@ func (e *Endpoint) push(it item) bool {
 	return true
 }
 
-// ringWorkers wakes the workers whose bits are set in mask (Plane.workers indices).
-func (p *Plane) ringWorkers(mask uint64) {
-	for i := 0; mask != 0; i++ {
-		if mask&1 != 0 {
-			p.workers[i].ring()
-		}
-		mask >>= 1
-	}
-}
-
 // egressTurn handles up to popBatch of e's items on its worker; with more queued, e goes to
 // the back of the run stack so that one busy endpoint does not hold up the others.
 func (e *Endpoint) egressTurn() {

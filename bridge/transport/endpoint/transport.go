@@ -61,11 +61,6 @@ type Remote struct {
 // Option tunes a Transport.
 type Option func(*Transport)
 
-// WithHandshakeTimeout overrides DefaultHandshakeTimeout.
-func WithHandshakeTimeout(d time.Duration) Option {
-	return func(t *Transport) { t.handshakeTimeout = d }
-}
-
 // WithICETimeouts overrides pion's keepalive interval, disconnected and failed timeouts.
 func WithICETimeouts(keepalive, disconnected, failed time.Duration) Option {
 	return func(t *Transport) { t.keepalive, t.disconnected, t.failed = keepalive, disconnected, failed }
@@ -82,7 +77,6 @@ type Transport struct {
 	mux   *ice.Mux
 	agent *pionice.Agent
 
-	handshakeTimeout                time.Duration
 	keepalive, disconnected, failed time.Duration
 
 	// Media state, read per packet without locks.
@@ -123,10 +117,9 @@ func New(sock *udp.Socket, cert *dtls.Certificate, local ice.Credentials, candid
 	}
 	t := &Transport{
 		sock: sock, cert: cert, local: local, h: h,
-		log:              log.With(zap.String("component", "transport"), zap.String("ufrag", local.Ufrag)),
-		handshakeTimeout: DefaultHandshakeTimeout,
-		remoteChanged:    make(chan struct{}, 1),
-		added:            make(map[netip.AddrPort]bool),
+		log:           log.With(zap.String("component", "transport"), zap.String("ufrag", local.Ufrag)),
+		remoteChanged: make(chan struct{}, 1),
+		added:         make(map[netip.AddrPort]bool),
 	}
 	for _, o := range opts {
 		o(t)
@@ -252,7 +245,7 @@ func (t *Transport) run(remoteUfrag, remotePwd string) {
 		return
 	}
 	t.notifyDTLS(DTLSConnecting)
-	hctx, cancel := context.WithTimeout(t.ctx, t.handshakeTimeout)
+	hctx, cancel := context.WithTimeout(t.ctx, DefaultHandshakeTimeout)
 	dc, profile, err := dtls.Handshake(hctx, conn, cfg)
 	cancel()
 	if err != nil {
