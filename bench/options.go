@@ -30,6 +30,11 @@ type Options struct {
 	SampleEvery               int
 	RecvLoss, SendLoss        float64
 	SendDelay                 time.Duration
+	// ReceiverGRO turns on UDP GRO on the endpoints' sockets: a burst the bridge sends as one
+	// UDP GSO message then reaches an endpoint as one buffer. Over loopback the kernel charges
+	// the endpoints' receive work to the bridge's CPU; with GRO that work is per burst instead
+	// of per datagram, closer to a real network where it is not the bridge host's at all.
+	ReceiverGRO bool
 	// DataChannel is whether endpoints open the SCTP bridge channel: "auto" (when the
 	// allocation offers SCTP; after a first failure no more tries), "on" (a join fails
 	// without it) or "off".

@@ -29,6 +29,7 @@ func Markdown(w io.Writer, r *Result) error {
 	if s.Net != "" {
 		fmt.Fprintf(&b, "| network | %s%s |\n", s.Net, map[bool]string{true: ": " + s.NetNote, false: ""}[s.NetNote != ""])
 	}
+	fmt.Fprintf(&b, "| endpoint sockets | UDP GRO %s |\n", map[bool]string{true: "on", false: "off"}[s.ReceiverGRO])
 	for _, n := range r.Outcome.Notes {
 		fmt.Fprintf(&b, "\n> %s\n", n)
 	}

@@ -81,6 +81,8 @@ type Settings struct {
 	// NetNote describes it (addresses, where each side's receive softirq runs).
 	Net     string `json:"net,omitempty"`
 	NetNote string `json:"net_note,omitempty"`
+	// ReceiverGRO: the endpoints' sockets had UDP GRO (false in results before it existed).
+	ReceiverGRO bool `json:"receiver_gro"`
 }
 
 // Outcome says how the run ended.

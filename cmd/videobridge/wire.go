@@ -78,7 +78,10 @@ func wire(cfg *config.Config, log *zap.Logger) (*bridge, error) {
 	// the candidates Jicofo receives must point at a socket that exists. Its receive buffer is
 	// ice4j's udp.receive-buffer-size (JVB: 10 MB), as the kernel default drops bursts; the
 	// kernel caps it at net.core.rmem_max and udp logs the effective size.
-	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{ReadBuffer: cfg.ICE.Harvest.UDPReceiveBufferSize, Logger: base})
+	// UDP GRO lets the kernel hand a sender's burst (a NIC's GRO, or a GSO send from a local
+	// peer) up as one message, so the receive path runs per burst; the reader cuts it apart.
+	sock, err := udp.Listen(cfg.ICE.UDPPort, udp.Options{ReadBuffer: cfg.ICE.Harvest.UDPReceiveBufferSize,
+		GRO: true, Logger: base})
 	if err != nil {
 		return nil, fmt.Errorf("bind media port (videobridge.ice.udp.port=%d): %w", cfg.ICE.UDPPort, err)
 	}
@@ -356,7 +359,7 @@ type mediaCollector struct {
 	sock                                 *udp.Socket
 	dropped, retrans, kfSent, kfThrottle *prometheus.Desc
 	srForwarded, rtcpIn, rtcpOut         *prometheus.Desc
-	datagramsIn, datagramsOut, gso       *prometheus.Desc
+	datagramsIn, datagramsOut, gso, gro  *prometheus.Desc
 }
 
 func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
@@ -374,12 +377,13 @@ func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
 		datagramsIn:  d("media_datagrams_received_total", "UDP datagrams delivered by the media socket."),
 		datagramsOut: d("media_datagrams_sent_total", "UDP datagrams the kernel accepted on the media socket."),
 		gso:          d("media_datagrams_sent_gso_total", "Media datagrams sent as UDP GSO segments."),
+		gro:          d("media_datagrams_received_gro_total", "Media datagrams that arrived coalesced by UDP GRO."),
 	}
 }
 
 func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.dropped, c.retrans, c.kfSent, c.kfThrottle, c.srForwarded,
-		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso} {
+		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso, c.gro} {
 		ch <- d
 	}
 }
@@ -407,6 +411,7 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.datagramsIn, us.Received)
 	counter(c.datagramsOut, us.Sent)
 	counter(c.gso, us.GSOSent)
+	counter(c.gro, us.GROReceived)
 }
 
 func (b *bridge) run(ctx context.Context) error {

@@ -28,23 +28,47 @@ import (
 // batch, and the other Ps run on.
 
 // batchReader is owned by the reader goroutine.
+//
+// With UDP_GRO (Options.GRO) the kernel may hand a run of datagrams of one flow, all of one
+// size but the last, as a single message with a UDP_GRO control message giving that size: a
+// GSO send arriving over loopback or a veth stays one buffer, and a NIC's GRO merges a
+// sender's burst. The reader then needs room for 64 KiB per message, so its slots are plain
+// 64 KiB buffers instead of pooled MTU ones; segment cuts the message back into datagrams.
 type batchReader struct {
-	rc    syscall.RawConn
-	bufs  [batchSize]*Buffer
-	hdrs  [batchSize]unix.Mmsghdr
-	iovs  [batchSize]unix.Iovec
-	names [batchSize]unix.RawSockaddrInet6 // also large enough for a sockaddr_in
-	n     int
-	errno syscall.Errno
-	fn    func(fd uintptr) bool // bound once: a method value per call would allocate
+	rc     syscall.RawConn
+	slots  int                // messages per recvmmsg (≤ batchSize)
+	gro    bool               // slots are groBufSize long and carry a UDP_GRO cmsg
+	pooled [batchSize]*Buffer // without GRO: the slots' pooled buffers
+	bufs   [batchSize][]byte
+	hdrs   [batchSize]unix.Mmsghdr
+	iovs   [batchSize]unix.Iovec
+	names  [batchSize]unix.RawSockaddrInet6 // also large enough for a sockaddr_in
+	oob    []byte                           // GRO: groOOBLen bytes per slot
+	n      int
+	errno  syscall.Errno
+	fn     func(fd uintptr) bool // bound once: a method value per call would allocate
 }
 
-func newBatchReader(rc syscall.RawConn, _ *net.UDPConn, _ bool) *batchReader {
-	r := &batchReader{rc: rc}
-	for i := range r.hdrs {
-		r.bufs[i] = GetBuffer()
+// groBufSize holds the largest UDP payload, which bounds a coalesced message.
+const groBufSize = 1 << 16
+
+// groOOBLen is the control-message space for one UDP_GRO cmsg (an int segment size).
+var groOOBLen = unix.CmsgSpace(4)
+
+func newBatchReader(rc syscall.RawConn, _ *net.UDPConn, gro bool, slots int) *batchReader {
+	r := &batchReader{rc: rc, gro: gro, slots: slots}
+	if gro {
+		r.oob = make([]byte, slots*groOOBLen)
+	}
+	for i := range slots {
+		if gro {
+			r.bufs[i] = make([]byte, groBufSize)
+		} else {
+			r.pooled[i] = GetBuffer()
+			r.bufs[i] = r.pooled[i][:]
+		}
 		r.iovs[i].Base = &r.bufs[i][0]
-		r.iovs[i].SetLen(MTU)
+		r.iovs[i].SetLen(len(r.bufs[i]))
 		r.hdrs[i].Hdr.Iov = &r.iovs[i]
 		r.hdrs[i].Hdr.SetIovlen(1)
 		r.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
@@ -54,21 +78,29 @@ func newBatchReader(rc syscall.RawConn, _ *net.UDPConn, _ bool) *batchReader {
 }
 
 func (r *batchReader) release() {
-	for i, b := range r.bufs {
-		PutBuffer(b, MTU)
+	for i := range r.slots {
+		if r.pooled[i] != nil {
+			PutBuffer(r.pooled[i], MTU)
+			r.pooled[i] = nil
+		}
 		r.bufs[i] = nil
 		r.iovs[i].Base = nil
 	}
 }
 
 func (r *batchReader) recv(fd uintptr) bool {
-	for i := range r.hdrs {
-		r.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
-		r.hdrs[i].Hdr.Flags = 0
-		r.hdrs[i].Len = 0
+	for i := range r.slots {
+		h := &r.hdrs[i]
+		h.Hdr.Namelen = unix.SizeofSockaddrInet6
+		h.Hdr.Flags = 0
+		h.Len = 0
+		if r.gro {
+			h.Hdr.Control = &r.oob[i*groOOBLen]
+			h.Hdr.SetControllen(groOOBLen)
+		}
 	}
 	for {
-		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), batchSize, 0, 0, 0)
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), uintptr(r.slots), 0, 0, 0)
 		switch e {
 		case unix.EINTR:
 			continue
@@ -80,7 +112,7 @@ func (r *batchReader) recv(fd uintptr) bool {
 	}
 }
 
-// read blocks until at least one datagram arrived and returns how many did.
+// read blocks until at least one message arrived and returns how many did.
 func (r *batchReader) read() (int, error) {
 	if err := r.rc.Read(r.fn); err != nil {
 		return 0, err
@@ -91,12 +123,39 @@ func (r *batchReader) read() (int, error) {
 	return r.n, nil
 }
 
-// datagram returns the i-th datagram of the last read, its source, and whether the kernel
-// truncated it (longer than MTU).
-func (r *batchReader) datagram(i int) ([]byte, netip.AddrPort, bool) {
+// message returns the i-th message of the last read, its source, the segment size when the
+// kernel coalesced several datagrams into it (0 otherwise), and whether the kernel truncated it.
+func (r *batchReader) message(i int) (b []byte, from netip.AddrPort, seg int, truncated bool) {
 	h := &r.hdrs[i]
-	n := min(int(h.Len), MTU)
-	return r.bufs[i][:n], parseSockaddr(&r.names[i]), h.Hdr.Flags&unix.MSG_TRUNC != 0
+	n := min(int(h.Len), len(r.bufs[i]))
+	if r.gro {
+		seg = groSegmentSize(r.oob[i*groOOBLen:(i+1)*groOOBLen], int(h.Hdr.Controllen))
+	}
+	return r.bufs[i][:n], parseSockaddr(&r.names[i]), seg, h.Hdr.Flags&unix.MSG_TRUNC != 0
+}
+
+// groSegmentSize reads the UDP_GRO control message (linux/udp.h: level SOL_UDP, an int) the
+// kernel adds to a coalesced message; 0 when there is none.
+func groSegmentSize(oob []byte, n int) int {
+	if n < unix.CmsgLen(4) || n > len(oob) {
+		return 0
+	}
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	if h.Level != unix.IPPROTO_UDP || h.Type != unix.UDP_GRO || int(h.Len) < unix.CmsgLen(4) {
+		return 0
+	}
+	return int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
+}
+
+// enableGRO sets UDP_GRO on the socket (Linux 5.0+); false when the kernel refuses it.
+func enableGRO(rc syscall.RawConn) bool {
+	var err error
+	if cerr := rc.Control(func(fd uintptr) {
+		err = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 1)
+	}); cerr != nil {
+		return false
+	}
+	return err == nil
 }
 
 func parseSockaddr(sa *unix.RawSockaddrInet6) netip.AddrPort {

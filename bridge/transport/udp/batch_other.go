@@ -18,7 +18,7 @@ type batchReader struct {
 	from netip.AddrPort
 }
 
-func newBatchReader(_ syscall.RawConn, conn *net.UDPConn, _ bool) *batchReader {
+func newBatchReader(_ syscall.RawConn, conn *net.UDPConn, _ bool, _ int) *batchReader {
 	return &batchReader{conn: conn, buf: GetBuffer()}
 }
 
@@ -33,9 +33,11 @@ func (r *batchReader) read() (int, error) {
 	return 1, nil
 }
 
-func (r *batchReader) datagram(int) ([]byte, netip.AddrPort, bool) {
-	return r.buf[:r.n], r.from, false
+func (r *batchReader) message(int) ([]byte, netip.AddrPort, int, bool) {
+	return r.buf[:r.n], r.from, 0, false
 }
+
+func enableGRO(syscall.RawConn) bool { return false }
 
 type batchWriter struct {
 	conn    *net.UDPConn

@@ -14,7 +14,7 @@ import (
 // synchronously, so a handler's receive state needs no lock.
 func (s *Socket) readLoop() {
 	defer s.wg.Done()
-	r := newBatchReader(s.rc, s.conn, s.v6)
+	r := newBatchReader(s.rc, s.conn, s.gro, s.readSlots)
 	defer r.release()
 	for {
 		n, err := r.read()
@@ -32,17 +32,46 @@ func (s *Socket) readLoop() {
 		now := time.Now().UnixNano()
 		delivered := 0
 		for i := range n {
-			b, from, truncated := r.datagram(i)
+			b, from, seg, truncated := r.message(i)
 			if truncated {
 				s.stats.drops[DropTruncated].Add(1)
 				continue
 			}
-			if s.dispatch(b, from, now) {
-				delivered++
-			}
+			delivered += s.deliver(b, from, seg, now)
 		}
 		s.stats.received.Add(uint64(delivered))
 	}
+}
+
+// deliver dispatches one received message: a single datagram, or (seg > 0) datagrams of seg
+// bytes that UDP GRO coalesced, the last possibly shorter. It returns how many a handler took.
+func (s *Socket) deliver(b []byte, from netip.AddrPort, seg int, now int64) int {
+	if seg <= 0 || seg >= len(b) {
+		if len(b) > MTU {
+			s.stats.drops[DropTruncated].Add(1)
+			return 0
+		}
+		if s.dispatch(b, from, now) {
+			return 1
+		}
+		return 0
+	}
+	count := (len(b) + seg - 1) / seg
+	s.stats.groReceived.Add(uint64(count))
+	if seg > MTU {
+		s.stats.drops[DropTruncated].Add(uint64(count))
+		return 0
+	}
+	delivered := 0
+	for off := 0; off < len(b); off += seg {
+		end := min(off+seg, len(b))
+		// The capacity ends with the datagram: a handler appending in place must not
+		// overwrite the next one.
+		if s.dispatch(b[off:end:end], from, now) {
+			delivered++
+		}
+	}
+	return delivered
 }
 
 // dispatch routes one datagram; it reports whether a handler took it.

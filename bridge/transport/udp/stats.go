@@ -10,7 +10,9 @@ type counters struct {
 	recvCall atomic.Uint64 // recvmmsg calls that returned data
 	sendCall atomic.Uint64 // sendmmsg/sendto calls
 	gsoSent  atomic.Uint64 // datagrams sent as UDP GSO segments (included in sent)
-	drops    [numDropReasons]atomic.Uint64
+	// groReceived counts datagrams that arrived coalesced by UDP GRO (delivered or dropped).
+	groReceived atomic.Uint64
+	drops       [numDropReasons]atomic.Uint64
 }
 
 // Stats is a snapshot of the socket counters.
@@ -19,6 +21,8 @@ type Stats struct {
 	RecvCalls, SendCalls uint64
 	// GSOSent counts the datagrams (of Sent) that left as UDP GSO segments.
 	GSOSent uint64
+	// GROReceived counts the datagrams that arrived coalesced by UDP GRO.
+	GROReceived uint64
 	// Drops counts datagrams by DropReason (index DropNone is unused).
 	Drops [numDropReasons]uint64
 }
@@ -36,7 +40,7 @@ func (s *Socket) Stats() Stats {
 	st := Stats{
 		Received: s.stats.received.Load(), Sent: s.stats.sent.Load(),
 		RecvCalls: s.stats.recvCall.Load(), SendCalls: s.stats.sendCall.Load(),
-		GSOSent: s.stats.gsoSent.Load(),
+		GSOSent: s.stats.gsoSent.Load(), GROReceived: s.stats.groReceived.Load(),
 	}
 	for i := range st.Drops {
 		st.Drops[i] = s.stats.drops[i].Load()
