@@ -80,7 +80,9 @@ func (o *egress) close() {
 		es.s.Close()
 		delete(o.senders, k)
 	}
-	clear(o.bySrc)
+	// bySrc is left as it is: the worker's fan-out hints (hint.go) may still read it for a
+	// closing endpoint, without its lock, and Close must not write what they read. The
+	// senders hold no packets any more, and the endpoint is garbage once unlisted.
 }
 
 // drainBatch applies a new snapshot if there is one and handles up to popBatch items at now;

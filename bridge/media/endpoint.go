@@ -23,7 +23,9 @@ type Endpoint struct {
 	// stack, linked by next.
 	w *worker
 	// btr is tr when it can write into w's batch (w has one), else nil.
-	btr    batchTransport
+	btr batchTransport
+	// pf is tr when it can prefetch its send state (fan's hints), else nil.
+	pf     sendPrefetcher
 	closed atomic.Bool
 	// egMu hands out over from the worker to Close: held for a worker's turn, and detached
 	// tells the worker that Close has taken over (once per batch, not per packet).
@@ -98,6 +100,9 @@ func newEndpoint(c *Conference, id string, creds ice.Credentials) (*Endpoint, er
 	e.tr = tr
 	if bt, ok := tr.(batchTransport); ok && e.w != nil && e.w.batch != nil {
 		e.btr = bt
+	}
+	if pf, ok := tr.(sendPrefetcher); ok {
+		e.pf = pf
 	}
 	return e, nil
 }

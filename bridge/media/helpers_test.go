@@ -79,6 +79,8 @@ type fixture struct {
 	cfg     []router.EndpointConfig
 	expired chan string
 	pending string // id of the endpoint being created
+	// wrap, when set, wraps each new fake transport (extra interfaces under test).
+	wrap func(*fakeTransport) Transport
 }
 
 func newFixture(t testing.TB, manual bool) *fixture {
@@ -89,6 +91,9 @@ func newFixture(t testing.TB, manual bool) *fixture {
 		Transports: func(_ ice.Credentials, h endpoint.Handler) (Transport, error) {
 			tr := &fakeTransport{h: h}
 			f.trs[f.pending] = tr
+			if f.wrap != nil {
+				return f.wrap(tr), nil
+			}
 			return tr, nil
 		},
 		OnExpire: func(_, ep, reason string) { f.expired <- ep + ": " + reason },

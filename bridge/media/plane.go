@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
 	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
@@ -39,6 +40,12 @@ type Transport interface {
 type batchTransport interface {
 	WriteRTPBatch(b *udp.Batch, pkt []byte) bool
 	WriteRTCPBatch(b *udp.Batch, pkt []byte) bool
+}
+
+// sendPrefetcher is implemented by transports that can hint the cache lines their next
+// write reads (*endpoint.Transport; stages as in Transport.PrefetchSend).
+type sendPrefetcher interface {
+	PrefetchSend(stage int, b *prefetch.Batch)
 }
 
 // TransportFactory creates an endpoint's transport, delivering its media to h.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/packet"
 	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/sender"
@@ -50,6 +51,8 @@ type worker struct {
 	// with one sendmmsg when a round of turns ends or it is full, on this goroutine, instead
 	// of a hop to the socket's writer goroutine per datagram.
 	batch *udp.Batch
+	// hints collects the fan-out's prefetch hints (hint.go).
+	hints prefetch.Batch
 }
 
 // fanItem is one packet of a source for the subscribers of snap that a worker owns.
@@ -208,7 +211,12 @@ func (w *worker) fan(run []fanItem, now int64) {
 	it := &run[0]
 	sv := it.src
 	audio := sv.rs.Kind == router.KindAudio
-	for _, i := range sv.rs.Subscribers {
+	subs := sv.rs.Subscribers
+	hints := len(subs) >= hintMinFanout
+	for k, i := range subs {
+		if hints {
+			w.hint(it.snap, sv.idx, subs, k)
+		}
 		dst := it.snap.eps[i]
 		if dst == nil || dst.w != w || dst.closed.Load() {
 			continue

@@ -1,6 +1,9 @@
 package sender
 
 import (
+	"unsafe"
+
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/packet"
 	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/rtp"
@@ -66,6 +69,9 @@ type Sender struct {
 	rtxSeq    uint16 // bridge-owned RTX sequence numbers, from 1 (media.md §2.5)
 	packets   uint32 // RTP packets sent on ssrc, for the SR counts (RFC 3550 §6.4.1)
 	octets    uint32 // their payload octets
+	// lastSeq is the outgoing sequence number of the newest packet put into the history:
+	// Prefetch hints the slot after it.
+	lastSeq uint16
 
 	audio   selector.AudioState
 	vp8     selector.VP8State
@@ -145,6 +151,7 @@ func (s *Sender) Forward(b *packet.Buf, in *Input, rx *Receiver, now int64) (out
 	s.octets += uint32(b.PayloadLen)
 	if s.video {
 		s.hist.put(b, &d, vp8)
+		s.lastSeq = d.Seq
 	} else {
 		b.Release()
 	}
@@ -269,3 +276,26 @@ func (s *Sender) RequestKeyframe(now int64, src *SourceLimiter) bool {
 
 // Close releases the packets held in the RTX history.
 func (s *Sender) Close() { s.hist.clear() }
+
+// Prefetch adds to b the cache lines Forward reads, for an egress worker that forwards to
+// many receivers in turn (at a large fan-out each sender is cold by its turn). With deep
+// false: the sender's head and its codec's state; with deep true, for a hint issued once the
+// head is cached because it is found through it: the RTX history slot the next video packet
+// takes.
+func (s *Sender) Prefetch(deep bool, b *prefetch.Batch) {
+	if deep {
+		if s.video {
+			b.Add(unsafe.Pointer(&s.hist.e[(s.lastSeq+1)&(HistorySize-1)]), unsafe.Sizeof(histEntry{}))
+		}
+		return
+	}
+	switch {
+	case !s.video:
+		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.audio)+unsafe.Sizeof(s.audio))
+	case s.scheme == schemeGeneric:
+		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.audio))
+		b.Add(unsafe.Pointer(&s.generic), unsafe.Sizeof(s.generic))
+	default: // the head, then the VP8 state after the audio state (one range: a line more)
+		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.vp8)+unsafe.Sizeof(s.vp8))
+	}
+}

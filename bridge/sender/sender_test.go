@@ -3,7 +3,9 @@ package sender
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/rtp"
 	"github.com/cityjitsi/videobridge/bridge/selector"
@@ -304,4 +306,35 @@ func TestForwardGrowsShortPictureID(t *testing.T) {
 		t.Errorf("VP8 data changed:\n got %x\nwant %x", got, want)
 	}
 	s.Close()
+}
+
+// TestPrefetchCovers checks that the hints reach what Forward reads, for audio and video
+// senders, whatever the layout becomes.
+func TestPrefetchCovers(t *testing.T) {
+	v := New(true, 1001, 1011)
+	v.lastSeq = HistorySize - 1 // the next slot wraps to 0
+	var head, deep prefetch.Batch
+	v.Prefetch(false, &head)
+	v.Prefetch(true, &deep)
+	for name, p := range map[string]unsafe.Pointer{
+		"video": unsafe.Pointer(&v.video), "target": unsafe.Pointer(&v.target), "lastSeq": unsafe.Pointer(&v.lastSeq),
+		"vp8 start": unsafe.Pointer(&v.vp8), "vp8 end": unsafe.Add(unsafe.Pointer(&v.vp8), unsafe.Sizeof(v.vp8)-1),
+	} {
+		if !head.Covers(p) {
+			t.Errorf("video head hints miss %s", name)
+		}
+	}
+	if !deep.Covers(unsafe.Pointer(&v.hist.e[0])) || deep.Covers(unsafe.Pointer(&v.hist.e[HistorySize/2])) {
+		t.Error("deep hints miss the next history slot, or cover another")
+	}
+	a := New(false, 1000, 0)
+	var ah, ad prefetch.Batch
+	a.Prefetch(false, &ah)
+	a.Prefetch(true, &ad)
+	if !ah.Covers(unsafe.Pointer(&a.packets)) || !ah.Covers(unsafe.Add(unsafe.Pointer(&a.audio), unsafe.Sizeof(a.audio)-1)) {
+		t.Error("audio head hints miss the head or the audio state")
+	}
+	if ad.Lines() != 0 {
+		t.Errorf("audio deep hints %d lines: audio keeps no history", ad.Lines())
+	}
 }

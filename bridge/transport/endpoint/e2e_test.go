@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
 	"github.com/cityjitsi/videobridge/bridge/transport/srtp"
@@ -280,7 +282,30 @@ func TestPionInterop(t *testing.T) {
 			if s.tr.LastActivity() == 0 {
 				t.Fatal("LastActivity not updated by media")
 			}
+			checkPrefetchSend(t, s.tr)
 		})
+	}
+}
+
+// checkPrefetchSend checks that the stages of PrefetchSend reach what write reads on a
+// connected transport, whatever the layout becomes.
+func checkPrefetchSend(t *testing.T, tr *Transport) {
+	t.Helper()
+	var stages [3]prefetch.Batch
+	for i := range stages {
+		tr.PrefetchSend(i, &stages[i])
+	}
+	for name, p := range map[string]unsafe.Pointer{"tx": unsafe.Pointer(&tr.tx), "dst": unsafe.Pointer(&tr.dst),
+		"stats.rtpOut": unsafe.Pointer(&tr.stats.rtpOut)} {
+		if !stages[0].Covers(p) {
+			t.Errorf("stage 0 misses %s", name)
+		}
+	}
+	if !stages[1].Covers(unsafe.Pointer(tr.tx.Load())) || !stages[1].Covers(unsafe.Pointer(tr.dst.Load())) {
+		t.Error("stage 1 misses the SRTP context or the destination")
+	}
+	if stages[2].Lines() == 0 {
+		t.Error("stage 2 hints nothing")
 	}
 }
 

@@ -2,7 +2,9 @@ package endpoint
 
 import (
 	"net/netip"
+	"unsafe"
 
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/rtp"
 	"github.com/cityjitsi/videobridge/bridge/transport/srtp"
 	"github.com/cityjitsi/videobridge/bridge/transport/udp"
@@ -123,6 +125,29 @@ func (t *Transport) WriteRTPBatch(b *udp.Batch, pkt []byte) bool {
 // WriteRTCPBatch is WriteRTPBatch for a compound RTCP packet.
 func (t *Transport) WriteRTCPBatch(b *udp.Batch, pkt []byte) bool {
 	return t.write(b, pkt, true)
+}
+
+// PrefetchSend adds to b the cache lines the next write reads, for an egress worker that
+// writes to many transports in turn (at a large fan-out each one is cold by its turn). Each
+// stage follows pointers that the previous one brought into the cache, so the caller issues
+// them in order, some work apart: 0 the transport's media fields; 1 the SRTP context's head
+// and the destination; 2 the cipher's state.
+func (t *Transport) PrefetchSend(stage int, b *prefetch.Batch) {
+	switch stage {
+	case 0:
+		b.Add(unsafe.Pointer(&t.rx), unsafe.Offsetof(t.stats)+unsafe.Sizeof(t.stats)-unsafe.Offsetof(t.rx))
+	case 1:
+		if tx := t.tx.Load(); tx != nil {
+			tx.PrefetchEncrypt(false, b)
+		}
+		if d := t.dst.Load(); d != nil {
+			b.Add(unsafe.Pointer(d), unsafe.Sizeof(*d))
+		}
+	case 2:
+		if tx := t.tx.Load(); tx != nil {
+			tx.PrefetchEncrypt(true, b)
+		}
+	}
 }
 
 // write encrypts pkt and adds it to b, or queues it to the writer goroutine when b is nil.

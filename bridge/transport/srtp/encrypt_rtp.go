@@ -9,6 +9,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
+	"unsafe"
+
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 )
 
 // Tag lengths of the RTP transforms: GCM's 16-byte tag (RFC 7714 §7), HMAC-SHA1 truncated to
@@ -40,7 +43,11 @@ type rtpEncrypter struct {
 	saltSSRC, saltROC uint32
 	iv                [aes.BlockSize]byte
 	aead              cipher.AEAD // GCM; nil for AES-CM
-	rocs              rocTable
+	// cipherObj/cipherSize and macObj/macSize locate the cipher's state (key schedule, GHASH
+	// table; AES-CM: block and HMAC) for PrefetchEncrypt; set once at construction.
+	cipherObj, macObj   unsafe.Pointer
+	cipherSize, macSize uintptr
+	rocs                rocTable
 
 	block     cipher.Block
 	mac       hash.Hash // AES-CM: HMAC-SHA1 keyed once, Reset per packet
@@ -99,6 +106,12 @@ func newSessionEncrypter(p Profile, key, salt, authKey []byte) (*rtpEncrypter, e
 		e.ivOff = 4
 	default:
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedProfile, p)
+	}
+	if e.aead != nil {
+		e.cipherObj, e.cipherSize = prefetch.Target(e.aead)
+	} else {
+		e.cipherObj, e.cipherSize = prefetch.Target(e.block)
+		e.macObj, e.macSize = prefetch.Target(e.mac)
 	}
 	o := int(e.ivOff)
 	if len(salt) != o+10 {

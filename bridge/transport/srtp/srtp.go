@@ -9,10 +9,13 @@ package srtp
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	pionsrtp "github.com/pion/srtp/v3"
+
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 )
 
 // Profile is a DTLS-SRTP protection profile (RFC 5764 §4.1.2, RFC 7714 §14.2).
@@ -200,4 +203,27 @@ func ReasonOf(err error) Reason {
 		return ReasonAuth
 	}
 	return ReasonMalformed
+}
+
+// PrefetchEncrypt adds to b the cache lines the next EncryptRTP reads, for a caller that is
+// about to encrypt for many receivers in turn (each one's context is cold by its turn). With
+// deep false: the context's head (profile, IV salt, ROC slots); with deep true, for a hint
+// issued once the head is cached because it is found through it: the cipher's key schedule
+// and tables.
+func (c *Context) PrefetchEncrypt(deep bool, b *prefetch.Batch) {
+	e := &c.rtp
+	if !deep {
+		b.Add(unsafe.Pointer(c), unsafe.Offsetof(c.rtp)+unsafe.Offsetof(e.rocs)+unsafe.Sizeof(e.rocs))
+		return
+	}
+	// Go's AES ciphers keep the expanded encryption key first, and GCM its GHASH table last;
+	// the decryption schedule in between is never read here.
+	const part = 256
+	if e.cipherSize > 2*part {
+		b.Add(e.cipherObj, part)
+		b.Add(unsafe.Add(e.cipherObj, e.cipherSize-part), part)
+	} else {
+		b.Add(e.cipherObj, e.cipherSize)
+	}
+	b.Add(e.macObj, e.macSize)
 }

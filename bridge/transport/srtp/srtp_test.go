@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+	"unsafe"
+
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 )
 
 // fakeExporter returns deterministic keying material, standing in for a DTLS session.
@@ -140,6 +143,33 @@ func TestReasons(t *testing.T) {
 		encR[len(encR)-1] ^= 1
 		if _, err := rx.DecryptRTCP(nil, encR); ReasonOf(err) != ReasonAuth {
 			t.Errorf("%s tampered SRTCP: %v", p, err)
+		}
+	}
+}
+
+// TestPrefetchEncryptCovers checks that the hints reach what EncryptRTP reads, for both
+// profiles, whatever the layout becomes.
+func TestPrefetchEncryptCovers(t *testing.T) {
+	for _, p := range []Profile{ProfileAEADAES128GCM, ProfileAES128CMHMACSHA1_80} {
+		tx, _ := contexts(t, p)
+		e := &tx.rtp
+		var head, deep prefetch.Batch
+		tx.PrefetchEncrypt(false, &head)
+		tx.PrefetchEncrypt(true, &deep)
+		for name, ptr := range map[string]unsafe.Pointer{
+			"profile": unsafe.Pointer(&tx.profile), "iv": unsafe.Pointer(&e.iv), "aead": unsafe.Pointer(&e.aead),
+			"cipherObj": unsafe.Pointer(&e.cipherObj), "rocs.n": unsafe.Pointer(&e.rocs.n),
+			"last hot ROC slot": unsafe.Pointer(&e.rocs.slots[hotSSRCs-1]),
+		} {
+			if !head.Covers(ptr) {
+				t.Errorf("%s: head hints miss %s", p, name)
+			}
+		}
+		if e.cipherObj == nil || !deep.Covers(e.cipherObj) || !deep.Covers(unsafe.Add(e.cipherObj, e.cipherSize-1)) {
+			t.Errorf("%s: deep hints miss the cipher's ends", p)
+		}
+		if p == ProfileAES128CMHMACSHA1_80 && (e.macObj == nil || !deep.Covers(e.macObj)) {
+			t.Errorf("%s: deep hints miss the HMAC", p)
 		}
 	}
 }

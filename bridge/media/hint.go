@@ -1,0 +1,100 @@
+package media
+
+import (
+	"unsafe"
+
+	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
+)
+
+// The fan-out's prefetch pipeline. fan forwards a run of packets to each subscriber in turn.
+// At a fan-out of a hundred, a subscriber's egress state has left the core's caches by its
+// turn (the sends in between stream the datagrams through them), and perf annotate showed a
+// miss on each object of the path, each one waited for in turn: the endpoint, its sender for
+// the source, the transport, the SRTP context, the destination, the cipher, the RTX history
+// slot. Hints for the subscribers ahead overlap those misses with the current one's work.
+// The state is a chain of pointers, so hints go out in stages, one level of the chain per
+// stage and each for a subscriber nearer in the order: a stage only follows pointers that an
+// earlier stage brought in, and never waits for memory itself.
+
+// Subscribers ahead of the current one that each stage hints.
+const (
+	hintLines = 4 // the endpoint's per-packet lines
+	hintRefs  = 3 // what they point to: the source's egSender, the transport's media fields
+	hintState = 2 // the sender's head and codec state, the SRTP context, the destination
+	hintDeep  = 1 // the RTX history slot, the cipher's key schedule and tables
+)
+
+// hintMinFanout is the fan-out from which fan hints: below it the subscribers' state stays
+// cached between packets and the hints would only cost.
+const hintMinFanout = 8
+
+// hint issues the stages for the subscribers ahead of subs[k] of the source with index idx,
+// in one batch.
+func (w *worker) hint(snap *snapshot, idx int, subs []int, k int) {
+	b := &w.hints
+	if j := k + hintLines; j < len(subs) {
+		if e := snap.eps[subs[j]]; e != nil {
+			e.prefetchLines(b)
+		}
+	}
+	if j := k + hintRefs; j < len(subs) {
+		if e := snap.eps[subs[j]]; e != nil && e.w == w {
+			e.prefetchRefs(idx, b)
+		}
+	}
+	if j := k + hintState; j < len(subs) {
+		if e := snap.eps[subs[j]]; e != nil && e.w == w {
+			e.prefetchState(idx, b)
+		}
+	}
+	if j := k + hintDeep; j < len(subs) {
+		if e := snap.eps[subs[j]]; e != nil && e.w == w {
+			e.prefetchDeep(idx, b)
+		}
+	}
+	b.Issue()
+}
+
+// prefetchLines adds the endpoint's lines that forwarding reads: the head through the
+// receiver's rewrite state, the sent counters, the constraints and audio subscription.
+func (e *Endpoint) prefetchLines(b *prefetch.Batch) {
+	b.Add(unsafe.Pointer(e), unsafe.Offsetof(e.out)+unsafe.Offsetof(e.out.rx)+unsafe.Offsetof(e.out.rx.RTXFor))
+	b.Add(unsafe.Pointer(&e.cout.rtp), unsafe.Offsetof(e.cout.bytes)+8-unsafe.Offsetof(e.cout.rtp))
+	b.Add(unsafe.Pointer(&e.cons), unsafe.Offsetof(e.audioSub)+8-unsafe.Offsetof(e.cons))
+}
+
+// egSenderAt returns the endpoint's sender for the source with index idx, nil when it has
+// none (yet, or its index table predates the snapshot).
+func (e *Endpoint) egSenderAt(idx int) *egSender {
+	if idx < len(e.out.bySrc) {
+		return e.out.bySrc[idx]
+	}
+	return nil
+}
+
+func (e *Endpoint) prefetchRefs(idx int, b *prefetch.Batch) {
+	if es := e.egSenderAt(idx); es != nil {
+		b.Add(unsafe.Pointer(es), unsafe.Sizeof(*es))
+	}
+	if e.pf != nil {
+		e.pf.PrefetchSend(0, b)
+	}
+}
+
+func (e *Endpoint) prefetchState(idx int, b *prefetch.Batch) {
+	if es := e.egSenderAt(idx); es != nil && es.s != nil {
+		es.s.Prefetch(false, b)
+	}
+	if e.pf != nil {
+		e.pf.PrefetchSend(1, b)
+	}
+}
+
+func (e *Endpoint) prefetchDeep(idx int, b *prefetch.Batch) {
+	if es := e.egSenderAt(idx); es != nil && es.s != nil {
+		es.s.Prefetch(true, b)
+	}
+	if e.pf != nil {
+		e.pf.PrefetchSend(2, b)
+	}
+}
