@@ -4,7 +4,20 @@ import (
 	"unsafe"
 
 	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
+	"github.com/cityjitsi/videobridge/bridge/router"
+	"github.com/cityjitsi/videobridge/bridge/sender"
 )
+
+// prefetchKind is which of a sender's codec states the packets of it use.
+func prefetchKind(audio bool, codec router.Codec) sender.Kind {
+	switch {
+	case audio:
+		return sender.KindAudio
+	case codec == router.CodecVP8:
+		return sender.KindVP8
+	}
+	return sender.KindOtherVideo
+}
 
 // The fan-out's prefetch pipeline. fan forwards a run of packets to each subscriber in turn.
 // At a fan-out of a hundred, a subscriber's egress state has left the core's caches by its
@@ -29,8 +42,8 @@ const (
 const hintMinFanout = 8
 
 // hint issues the stages for the subscribers ahead of subs[k] of the source with index idx,
-// in one batch.
-func (w *worker) hint(snap *snapshot, idx int, subs []int, k int) {
+// whose packets are of kind, in one batch.
+func (w *worker) hint(snap *snapshot, idx int, kind sender.Kind, subs []int, k int) {
 	b := &w.hints
 	if j := k + hintLines; j < len(subs) {
 		if e := snap.eps[subs[j]]; e != nil {
@@ -44,7 +57,7 @@ func (w *worker) hint(snap *snapshot, idx int, subs []int, k int) {
 	}
 	if j := k + hintState; j < len(subs) {
 		if e := snap.eps[subs[j]]; e != nil && e.w == w {
-			e.prefetchState(idx, b)
+			e.prefetchState(idx, kind, b)
 		}
 	}
 	if j := k + hintDeep; j < len(subs) {
@@ -56,11 +69,15 @@ func (w *worker) hint(snap *snapshot, idx int, subs []int, k int) {
 }
 
 // prefetchLines adds the endpoint's lines that forwarding reads: the head through the
-// receiver's rewrite state, the sent counters, the constraints and audio subscription.
+// receiver's rewrite state, the sent counters, the constraints and audio subscription. It
+// must not read e: addresses come from offsets (taking a field's address, &e.f, makes the
+// compiler load from e to check for nil, a miss that would stall right here).
 func (e *Endpoint) prefetchLines(b *prefetch.Batch) {
-	b.Add(unsafe.Pointer(e), unsafe.Offsetof(e.out)+unsafe.Offsetof(e.out.rx)+unsafe.Offsetof(e.out.rx.RTXFor))
-	b.Add(unsafe.Pointer(&e.cout.rtp), unsafe.Offsetof(e.cout.bytes)+8-unsafe.Offsetof(e.cout.rtp))
-	b.Add(unsafe.Pointer(&e.cons), unsafe.Offsetof(e.audioSub)+8-unsafe.Offsetof(e.cons))
+	p := unsafe.Pointer(e)
+	b.Add(p, unsafe.Offsetof(e.out)+unsafe.Offsetof(e.out.rx)+unsafe.Offsetof(e.out.rx.RTXFor))
+	cout := unsafe.Offsetof(e.cout)
+	b.Add(unsafe.Add(p, cout+unsafe.Offsetof(e.cout.rtp)), unsafe.Offsetof(e.cout.bytes)+8-unsafe.Offsetof(e.cout.rtp))
+	b.Add(unsafe.Add(p, unsafe.Offsetof(e.cons)), unsafe.Offsetof(e.audioSub)+8-unsafe.Offsetof(e.cons))
 }
 
 // egSenderAt returns the endpoint's sender for the source with index idx, nil when it has
@@ -81,9 +98,9 @@ func (e *Endpoint) prefetchRefs(idx int, b *prefetch.Batch) {
 	}
 }
 
-func (e *Endpoint) prefetchState(idx int, b *prefetch.Batch) {
+func (e *Endpoint) prefetchState(idx int, kind sender.Kind, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil && es.s != nil {
-		es.s.Prefetch(false, b)
+		es.s.PrefetchHead(kind, b)
 	}
 	if e.pf != nil {
 		e.pf.PrefetchSend(1, b)
@@ -92,7 +109,7 @@ func (e *Endpoint) prefetchState(idx int, b *prefetch.Batch) {
 
 func (e *Endpoint) prefetchDeep(idx int, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil && es.s != nil {
-		es.s.Prefetch(true, b)
+		es.s.PrefetchHistory(b)
 	}
 	if e.pf != nil {
 		e.pf.PrefetchSend(2, b)

@@ -213,9 +213,10 @@ func (w *worker) fan(run []fanItem, now int64) {
 	audio := sv.rs.Kind == router.KindAudio
 	subs := sv.rs.Subscribers
 	hints := len(subs) >= hintMinFanout
+	kind := prefetchKind(audio, it.codec)
 	for k, i := range subs {
 		if hints {
-			w.hint(it.snap, sv.idx, subs, k)
+			w.hint(it.snap, sv.idx, kind, subs, k)
 		}
 		dst := it.snap.eps[i]
 		if dst == nil || dst.w != w || dst.closed.Load() {

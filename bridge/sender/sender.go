@@ -277,25 +277,37 @@ func (s *Sender) RequestKeyframe(now int64, src *SourceLimiter) bool {
 // Close releases the packets held in the RTX history.
 func (s *Sender) Close() { s.hist.clear() }
 
-// Prefetch adds to b the cache lines Forward reads, for an egress worker that forwards to
-// many receivers in turn (at a large fan-out each sender is cold by its turn). With deep
-// false: the sender's head and its codec's state; with deep true, for a hint issued once the
-// head is cached because it is found through it: the RTX history slot the next video packet
-// takes.
-func (s *Sender) Prefetch(deep bool, b *prefetch.Batch) {
-	if deep {
-		if s.video {
-			b.Add(unsafe.Pointer(&s.hist.e[(s.lastSeq+1)&(HistorySize-1)]), unsafe.Sizeof(histEntry{}))
-		}
-		return
+// Kind is which codec state of a sender its packets use, for PrefetchHead.
+type Kind uint8
+
+// Kinds of packets.
+const (
+	KindAudio      Kind = iota
+	KindVP8             // VP8 with picture IDs: the VP8 projection
+	KindOtherVideo      // another video codec: the generic projection
+)
+
+// PrefetchHead adds to b the cache lines Forward reads first, for an egress worker that
+// forwards to many receivers in turn (at a large fan-out each sender is cold by its turn):
+// the head and the state of kind. It reads nothing of s, whose lines are not cached yet
+// (offsets instead of field addresses: &s.f would make the compiler load from s).
+func (s *Sender) PrefetchHead(kind Kind, b *prefetch.Batch) {
+	p := unsafe.Pointer(s)
+	switch kind {
+	case KindAudio:
+		b.Add(p, unsafe.Offsetof(s.audio)+unsafe.Sizeof(s.audio))
+	case KindVP8: // the head, then the VP8 state after the audio state (one range: a line more)
+		b.Add(p, unsafe.Offsetof(s.vp8)+unsafe.Sizeof(s.vp8))
+	default:
+		b.Add(p, unsafe.Offsetof(s.audio))
+		b.Add(unsafe.Add(p, unsafe.Offsetof(s.generic)), unsafe.Sizeof(s.generic))
 	}
-	switch {
-	case !s.video:
-		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.audio)+unsafe.Sizeof(s.audio))
-	case s.scheme == schemeGeneric:
-		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.audio))
-		b.Add(unsafe.Pointer(&s.generic), unsafe.Sizeof(s.generic))
-	default: // the head, then the VP8 state after the audio state (one range: a line more)
-		b.Add(unsafe.Pointer(s), unsafe.Offsetof(s.vp8)+unsafe.Sizeof(s.vp8))
+}
+
+// PrefetchHistory adds to b the RTX history slot the next video packet takes. It reads the
+// head: issue it after PrefetchHead's hints had time to arrive.
+func (s *Sender) PrefetchHistory(b *prefetch.Batch) {
+	if s.video {
+		b.Add(unsafe.Pointer(&s.hist.e[(s.lastSeq+1)&(HistorySize-1)]), unsafe.Sizeof(histEntry{}))
 	}
 }

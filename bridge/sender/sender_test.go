@@ -314,8 +314,8 @@ func TestPrefetchCovers(t *testing.T) {
 	v := New(true, 1001, 1011)
 	v.lastSeq = HistorySize - 1 // the next slot wraps to 0
 	var head, deep prefetch.Batch
-	v.Prefetch(false, &head)
-	v.Prefetch(true, &deep)
+	v.PrefetchHead(KindVP8, &head)
+	v.PrefetchHistory(&deep)
 	for name, p := range map[string]unsafe.Pointer{
 		"video": unsafe.Pointer(&v.video), "target": unsafe.Pointer(&v.target), "lastSeq": unsafe.Pointer(&v.lastSeq),
 		"vp8 start": unsafe.Pointer(&v.vp8), "vp8 end": unsafe.Add(unsafe.Pointer(&v.vp8), unsafe.Sizeof(v.vp8)-1),
@@ -328,13 +328,17 @@ func TestPrefetchCovers(t *testing.T) {
 		t.Error("deep hints miss the next history slot, or cover another")
 	}
 	a := New(false, 1000, 0)
-	var ah, ad prefetch.Batch
-	a.Prefetch(false, &ah)
-	a.Prefetch(true, &ad)
+	var ah, ad, g prefetch.Batch
+	a.PrefetchHead(KindAudio, &ah)
+	a.PrefetchHistory(&ad)
 	if !ah.Covers(unsafe.Pointer(&a.packets)) || !ah.Covers(unsafe.Add(unsafe.Pointer(&a.audio), unsafe.Sizeof(a.audio)-1)) {
 		t.Error("audio head hints miss the head or the audio state")
 	}
 	if ad.Lines() != 0 {
 		t.Errorf("audio deep hints %d lines: audio keeps no history", ad.Lines())
+	}
+	v.PrefetchHead(KindOtherVideo, &g)
+	if !g.Covers(unsafe.Pointer(&v.target)) || !g.Covers(unsafe.Add(unsafe.Pointer(&v.generic), unsafe.Sizeof(v.generic)-1)) {
+		t.Error("generic video head hints miss the head or the generic state")
 	}
 }

@@ -134,8 +134,8 @@ func (t *Transport) WriteRTCPBatch(b *udp.Batch, pkt []byte) bool {
 // and the destination; 2 the cipher's state.
 func (t *Transport) PrefetchSend(stage int, b *prefetch.Batch) {
 	switch stage {
-	case 0:
-		b.Add(unsafe.Pointer(&t.rx), unsafe.Offsetof(t.stats)+unsafe.Sizeof(t.stats)-unsafe.Offsetof(t.rx))
+	case 0: // reads nothing of t, whose lines are not cached yet (&t.rx would load from t)
+		b.Add(unsafe.Add(unsafe.Pointer(t), unsafe.Offsetof(t.rx)), unsafe.Offsetof(t.stats)+unsafe.Sizeof(t.stats)-unsafe.Offsetof(t.rx))
 	case 1:
 		if tx := t.tx.Load(); tx != nil {
 			tx.PrefetchEncrypt(false, b)

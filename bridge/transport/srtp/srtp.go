@@ -211,11 +211,11 @@ func ReasonOf(err error) Reason {
 // issued once the head is cached because it is found through it: the cipher's key schedule
 // and tables.
 func (c *Context) PrefetchEncrypt(deep bool, b *prefetch.Batch) {
-	e := &c.rtp
-	if !deep {
-		b.Add(unsafe.Pointer(c), unsafe.Offsetof(c.rtp)+unsafe.Offsetof(e.rocs)+unsafe.Sizeof(e.rocs))
+	if !deep { // reads nothing of c, whose lines are not cached yet (&c.rtp would load from c)
+		b.Add(unsafe.Pointer(c), unsafe.Offsetof(c.rtp)+unsafe.Offsetof(c.rtp.rocs)+unsafe.Sizeof(c.rtp.rocs))
 		return
 	}
+	e := &c.rtp
 	// Go's AES ciphers keep the expanded encryption key first, and GCM its GHASH table last;
 	// the decryption schedule in between is never read here.
 	const part = 256
