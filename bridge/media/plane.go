@@ -67,6 +67,8 @@ type Options struct {
 	Workers int
 	// Transports overrides the real transports on the socket (tests, benchmarks).
 	Transports TransportFactory
+	// TransportOptions tune the real transports (ignored with Transports).
+	TransportOptions []endpoint.Option
 	// OnExpire is called, on its own goroutine's time but without blocking, when the plane
 	// decides an endpoint must go (ICE or DTLS failure, inactivity). The control plane then
 	// expires it, which closes it.
@@ -137,7 +139,7 @@ func NewPlane(sock *udp.Socket, cert *dtls.Certificate, cands []ice.Candidate, o
 	if p.opts.Transports == nil {
 		tlog := opts.Log
 		p.opts.Transports = func(creds ice.Credentials, h endpoint.Handler) (Transport, error) {
-			return endpoint.New(sock, cert, creds, cands, h, tlog)
+			return endpoint.New(sock, cert, creds, cands, h, tlog, p.opts.TransportOptions...)
 		}
 	}
 	p.rates.Store(&Rates{})

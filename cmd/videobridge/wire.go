@@ -24,6 +24,7 @@ import (
 	"github.com/cityjitsi/videobridge/bridge/demo"
 	"github.com/cityjitsi/videobridge/bridge/media"
 	"github.com/cityjitsi/videobridge/bridge/transport/dtls"
+	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
 	"github.com/cityjitsi/videobridge/bridge/transport/udp"
 	"github.com/cityjitsi/videobridge/colibri/bridgechannel"
@@ -126,7 +127,8 @@ func (b *bridge) wireControl() error {
 	// The plane asks the control plane to expire endpoints (ICE/DTLS failure, inactivity);
 	// b.vb is set below, before any endpoint can exist.
 	b.plane = media.NewPlane(b.sock, cert, cands, media.Options{Log: b.base,
-		OnExpire: func(confID, epID, reason string) { b.vb.ExpireEndpoint(confID, epID, reason) }})
+		TransportOptions: []endpoint.Option{endpoint.WithConsent(c.ICE.ConsentFreshness.Interval, c.ICE.ConsentFreshness.MaxRetransmissions)},
+		OnExpire:         func(confID, epID, reason string) { b.vb.ExpireEndpoint(confID, epID, reason) }})
 	// JVB caps every receiver's last-N by jvb-last-n and the video SSRC limit (50).
 	lastN := channel.CapLastN(c.CC.JVBLastN, channel.DefaultLastNLimit)
 	if lastN == 0 {

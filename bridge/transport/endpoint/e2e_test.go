@@ -520,3 +520,25 @@ func TestCloseWhileConnecting(t *testing.T) {
 	f.sock.Close()
 	waitNoLeaks(t, before)
 }
+
+// TestWithConsent checks the mapping of ice4j's consent freshness onto the agent's timers.
+func TestWithConsent(t *testing.T) {
+	tests := []struct {
+		interval                time.Duration
+		retrans                 int
+		keepalive, disconnected time.Duration
+	}{
+		{5 * time.Second, 5, 5 * time.Second, 7500 * time.Millisecond}, // JVB's application.conf
+		{15 * time.Second, 30, 15 * time.Second, 30 * time.Second},     // ice4j's reference.conf
+		{time.Second, -1, time.Second, time.Second},
+		{0, 5, 0, 0}, // unset: pion's defaults
+	}
+	for _, tt := range tests {
+		var tr Transport
+		WithConsent(tt.interval, tt.retrans)(&tr)
+		if tr.keepalive != tt.keepalive || tr.disconnected != tt.disconnected || tr.failed != 0 {
+			t.Errorf("WithConsent(%s, %d): keepalive %s disconnected %s failed %s; want %s %s 0",
+				tt.interval, tt.retrans, tr.keepalive, tr.disconnected, tr.failed, tt.keepalive, tt.disconnected)
+		}
+	}
+}

@@ -66,6 +66,25 @@ func WithICETimeouts(keepalive, disconnected, failed time.Duration) Option {
 	return func(t *Transport) { t.keepalive, t.disconnected, t.failed = keepalive, disconnected, failed }
 }
 
+// consentRetransmitWait is ice4j's wait between consent freshness retransmissions.
+const consentRetransmitWait = 500 * time.Millisecond
+
+// WithConsent maps ice4j's consent freshness (RFC 7675; ice4j.consent-freshness) onto the
+// agent: a binding request on the selected pair every interval (JVB's application.conf: 5 s),
+// and the pair disconnected when no STUN came back for an interval plus the retransmissions
+// ice4j waits for (500 ms each). pion's agent wakes only at these intervals (its default is a
+// request every 2 s), so hundreds of endpoints cost the bridge fewer wake-ups. The failed
+// timeout stays pion's.
+func WithConsent(interval time.Duration, maxRetransmissions int) Option {
+	return func(t *Transport) {
+		if interval <= 0 {
+			return
+		}
+		t.keepalive = interval
+		t.disconnected = interval + time.Duration(max(maxRetransmissions, 0))*consentRetransmitWait
+	}
+}
+
 // Transport is one endpoint's ICE/DTLS/SRTP transport on the shared socket.
 type Transport struct {
 	sock  *udp.Socket
