@@ -57,7 +57,19 @@ type srcView struct {
 	// workers has bit i set when Plane.workers[i] owns a subscriber (ingress queues the
 	// packet once per worker).
 	workers uint64
-	idx     int // in snapshot.srcs
+	// subs are the subscribers' endpoints by owning worker (subs[i] for Plane.workers[i], in
+	// the router's order): a worker walks only its own, and its prefetch distances count
+	// endpoints it forwards to.
+	subs [][]*Endpoint
+	idx  int // in snapshot.srcs
+}
+
+// subsOf returns the subscribers of sv that w owns.
+func (sv *srcView) subsOf(w *worker) []*Endpoint {
+	if int(w.idx) < len(sv.subs) {
+		return sv.subs[w.idx]
+	}
+	return nil
 }
 
 // snapshot is what the packet path reads: the routing table plus the media objects its
@@ -153,9 +165,14 @@ func (c *Conference) publishLocked() {
 		}
 		states[k] = st
 		s.srcs[i] = srcView{rs: rs, st: st, owner: s.eps[rs.Owner], ext: owner.Ext, pli: owner.PLI, idx: i}
+		sv := &s.srcs[i]
 		for _, sub := range rs.Subscribers {
 			if e := s.eps[sub]; e != nil && e.w != nil {
-				s.srcs[i].workers |= 1 << e.w.idx
+				sv.workers |= 1 << e.w.idx
+				if sv.subs == nil {
+					sv.subs = make([][]*Endpoint, len(c.p.workers))
+				}
+				sv.subs[e.w.idx] = append(sv.subs[e.w.idx], e)
 			}
 		}
 	}

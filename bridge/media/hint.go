@@ -27,43 +27,43 @@ func prefetchKind(audio bool, codec router.Codec) sender.Kind {
 // slot. Hints for the subscribers ahead overlap those misses with the current one's work.
 // The state is a chain of pointers, so hints go out in stages, one level of the chain per
 // stage and each for a subscriber nearer in the order: a stage only follows pointers that an
-// earlier stage brought in, and never waits for memory itself.
+// earlier stage brought in. A subscriber skipped in between (closed, not subscribed to the
+// audio) shortens the time a hint has; it does not make one wrong.
+//
+// Hints for an endpoint read only what its owning worker (this one) writes, or what Close
+// leaves alone (see egress.close), so they need no lock.
 
 // Subscribers ahead of the current one that each stage hints.
 const (
-	hintLines = 4 // the endpoint's per-packet lines
+	hintLines = 5 // the endpoint's per-packet lines
+	hintSlot  = 4 // its sender's slot in the by-source table (a separate array past 8 sources)
 	hintRefs  = 3 // what they point to: the source's egSender, the transport's media fields
 	hintState = 2 // the sender's head and codec state, the SRTP context, the destination
 	hintDeep  = 1 // the RTX history slot, the cipher's key schedule and tables
 )
 
-// hintMinFanout is the fan-out from which fan hints: below it the subscribers' state stays
-// cached between packets and the hints would only cost.
+// hintMinFanout is the fan-out (a worker's subscribers of the source) from which fan hints:
+// below it the subscribers' state stays cached between packets and the hints would only cost.
 const hintMinFanout = 8
 
-// hint issues the stages for the subscribers ahead of subs[k] of the source with index idx,
-// whose packets are of kind, in one batch.
-func (w *worker) hint(snap *snapshot, idx int, kind sender.Kind, subs []int, k int) {
+// hint issues the stages for the subscribers ahead of subs[k] (the worker's subscribers of the
+// source with index idx, whose packets are of kind), in one batch.
+func (w *worker) hint(subs []*Endpoint, idx int, kind sender.Kind, k int) {
 	b := &w.hints
 	if j := k + hintLines; j < len(subs) {
-		if e := snap.eps[subs[j]]; e != nil {
-			e.prefetchLines(b)
-		}
+		subs[j].prefetchLines(b)
+	}
+	if j := k + hintSlot; j < len(subs) {
+		subs[j].prefetchSlot(idx, b)
 	}
 	if j := k + hintRefs; j < len(subs) {
-		if e := snap.eps[subs[j]]; e != nil && e.w == w {
-			e.prefetchRefs(idx, b)
-		}
+		subs[j].prefetchRefs(idx, b)
 	}
 	if j := k + hintState; j < len(subs) {
-		if e := snap.eps[subs[j]]; e != nil && e.w == w {
-			e.prefetchState(idx, kind, b)
-		}
+		subs[j].prefetchState(idx, kind, b)
 	}
 	if j := k + hintDeep; j < len(subs) {
-		if e := snap.eps[subs[j]]; e != nil && e.w == w {
-			e.prefetchDeep(idx, b)
-		}
+		subs[j].prefetchDeep(idx, b)
 	}
 	b.Issue()
 }
@@ -80,13 +80,23 @@ func (e *Endpoint) prefetchLines(b *prefetch.Batch) {
 	b.Add(unsafe.Add(p, unsafe.Offsetof(e.cons)), unsafe.Offsetof(e.audioSub)+8-unsafe.Offsetof(e.cons))
 }
 
-// egSenderAt returns the endpoint's sender for the source with index idx, nil when it has
-// none (yet, or its index table predates the snapshot).
+// egSenderAt returns the endpoint's sender for the source with index idx: nil when it has
+// none yet, and possibly another source's while its table predates the snapshot (refresh
+// rebuilds it on the endpoint's turn; a hint for the wrong sender is only wasted).
 func (e *Endpoint) egSenderAt(idx int) *egSender {
 	if idx < len(e.out.bySrc) {
 		return e.out.bySrc[idx]
 	}
 	return nil
+}
+
+// prefetchSlot adds the by-source table's entry for idx: the table is the endpoint's own
+// inline array up to 8 sources, a separate allocation past that. It reads the table's header,
+// in the lines prefetchLines added.
+func (e *Endpoint) prefetchSlot(idx int, b *prefetch.Batch) {
+	if t := e.out.bySrc; idx < len(t) {
+		b.Add(unsafe.Pointer(&t[idx]), unsafe.Sizeof(t[idx])) // the address only: no load of the entry
+	}
 }
 
 func (e *Endpoint) prefetchRefs(idx int, b *prefetch.Batch) {

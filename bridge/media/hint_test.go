@@ -2,8 +2,10 @@ package media
 
 import (
 	"fmt"
+	"reflect"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
@@ -21,10 +23,11 @@ func (t *hintTransport) PrefetchSend(stage int, b *prefetch.Batch) {
 	b.Add(unsafe.Pointer(t.fakeTransport), unsafe.Sizeof(*t.fakeTransport))
 }
 
-// TestFanOutWithHints forwards audio from one endpoint to more receivers than hintMinFanout,
-// closing some of them between packets: the hint pipeline must not change what anyone gets
-// (every open receiver gets every packet in order, a closed one nothing more), and every
-// stage must have run for the receivers it can reach.
+// TestFanOutWithHints forwards audio and VP8 from one endpoint to enough receivers that every
+// worker hints, in a conference of more than 8 sources (the by-source tables are separate
+// arrays), closing receivers between packets and between a packet's arrival and its fan-out:
+// the hint pipeline must not change what anyone gets (every open receiver gets every packet in
+// order, a closed one nothing more), and every stage must have run.
 func TestFanOutWithHints(t *testing.T) {
 	f := newFixture(t, true)
 	hts := map[string]*hintTransport{}
@@ -33,48 +36,86 @@ func TestFanOutWithHints(t *testing.T) {
 		hts[f.pending] = ht
 		return ht
 	}
-	src := f.add(jicofoEndpoint("src", 1000, false))
-	const n = 2 * hintMinFanout
+	src := f.add(jicofoEndpoint("src", 1000, true))
+	n := hintMinFanout*len(f.p.workers) + 2*hintLines
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("r%02d", i)
 		ids = append(ids, id)
-		f.add(jicofoEndpoint(id, uint32(2000+100*i), false))
+		f.add(jicofoEndpoint(id, uint32(2000+100*i), true)).SetConstraints(720, nil)
 	}
-	closedAt := map[string]int{"r00": 2, "r07": 4, "r15": 6} // first, middle, last subscriber
-	const packets = 8
-	for p := range packets {
-		for id, at := range closedAt {
-			if at == p {
-				f.eps[id].Close()
+	// r00 closes before frame 2 arrives, r07 after frame 4 arrived but before its fan-out,
+	// the last one before frame 6 arrives. got[id][frame] is what id received of a frame.
+	last := ids[n-1]
+	closeBefore := map[int]string{2: "r00", 6: last}
+	closeQueued := map[int]string{4: "r07"}
+	closedAt := map[string]int{"r00": 2, "r07": 4, last: 6}
+	const frames = 8
+	got := map[string][][]parsed{}
+	s := simulcastSender{base: 1000}
+	for fr := range frames {
+		if id, ok := closeBefore[fr]; ok {
+			f.eps[id].Close()
+		}
+		src.OnRTP(rtpPkt{ssrc: 1000, pt: 111, seq: uint16(100 + fr), ts: uint32(960 * fr),
+			exts: []rtp.Ext{{ID: 1, Data: []byte{0x80 | 10}}}, payload: []byte("opus")}.bytes())
+		for _, p := range s.next(fr == 0) {
+			src.OnRTP(p)
+		}
+		if id, ok := closeQueued[fr]; ok {
+			f.eps[id].Close()
+		}
+		f.advance(33 * time.Millisecond)
+		f.drain()
+		for _, id := range ids {
+			out, _ := f.trs[id].take()
+			var ps []parsed
+			for _, b := range out {
+				ps = append(ps, parseOut(t, b))
+			}
+			got[id] = append(got[id], ps)
+		}
+	}
+	// Every receiver gets what r01 (open throughout) gets, up to its close; r01 gets every
+	// audio packet and a continuous VP8 stream ending on encoding 2.
+	ref := got["r01"]
+	var audio, video []parsed
+	for _, ps := range ref {
+		for _, p := range ps {
+			if p.ssrc == 1000 {
+				audio = append(audio, p)
+			} else {
+				video = append(video, p)
 			}
 		}
-		src.OnRTP(rtpPkt{ssrc: 1000, pt: 111, seq: uint16(100 + p), ts: uint32(960 * p),
-			exts: []rtp.Ext{{ID: 1, Data: []byte{0x80 | 10}}}, payload: []byte("opus")}.bytes())
-		f.drain()
+	}
+	if len(audio) != frames || len(video) < frames || video[len(video)-1].tag != 2 {
+		t.Fatalf("r01 got %d audio and %d video packets: %+v", len(audio), len(video), video)
+	}
+	for i := range video[1:] {
+		if video[i+1].seq != video[i].seq+1 {
+			t.Errorf("r01 video discontinuity: %+v after %+v", video[i+1], video[i])
+		}
 	}
 	for _, id := range ids {
-		want := packets
-		if at, ok := closedAt[id]; ok {
-			want = at
-		}
-		out, _ := f.trs[id].take()
-		if len(out) != want {
-			t.Errorf("%s got %d packets, want %d", id, len(out), want)
-			continue
-		}
-		for i, b := range out {
-			if got := parseOut(t, b); got.seq != uint16(100+i) {
-				t.Errorf("%s packet %d has seq %d, want %d", id, i, got.seq, 100+i)
+		for fr := range frames {
+			want := ref[fr]
+			if at, ok := closedAt[id]; ok && fr >= at {
+				want = nil
+			}
+			if !reflect.DeepEqual(got[id][fr], want) {
+				t.Errorf("%s frame %d: got %+v, want %+v", id, fr, got[id][fr], want)
 			}
 		}
 	}
-	// The subscriber in the middle is hinted by every stage (the first ones are not: no
-	// subscriber precedes them).
-	for stage := range 3 {
-		if hts["r08"].stages[stage].Load() == 0 {
-			t.Errorf("stage %d never ran for r08", stage)
+	all := 0
+	for _, ht := range hts {
+		if ht.stages[0].Load() > 0 && ht.stages[1].Load() > 0 && ht.stages[2].Load() > 0 {
+			all++
 		}
+	}
+	if all == 0 {
+		t.Error("no receiver was hinted by every transport stage")
 	}
 }
 

@@ -211,15 +211,14 @@ func (w *worker) fan(run []fanItem, now int64) {
 	it := &run[0]
 	sv := it.src
 	audio := sv.rs.Kind == router.KindAudio
-	subs := sv.rs.Subscribers
+	subs := sv.subsOf(w)
 	hints := len(subs) >= hintMinFanout
 	kind := prefetchKind(audio, it.codec)
-	for k, i := range subs {
+	for k, dst := range subs {
 		if hints {
-			w.hint(it.snap, sv.idx, kind, subs, k)
+			w.hint(subs, sv.idx, kind, k)
 		}
-		dst := it.snap.eps[i]
-		if dst == nil || dst.w != w || dst.closed.Load() {
+		if dst.closed.Load() {
 			continue
 		}
 		// Signaled sources are all regular: the bridge generates no synthetic audio yet.
@@ -251,10 +250,8 @@ func (e *Endpoint) forwardRun(run []fanItem, now int64) {
 // dropFull counts a packet that the worker's full media queue refused, for each of that
 // worker's subscribers.
 func (w *worker) dropFull(it *fanItem) {
-	for _, i := range it.src.rs.Subscribers {
-		if dst := it.snap.eps[i]; dst != nil && dst.w == w {
-			dst.cin.drops[DropQueueFull].Add(1)
-		}
+	for _, dst := range it.src.subsOf(w) {
+		dst.cin.drops[DropQueueFull].Add(1)
 	}
 }
 

@@ -70,7 +70,7 @@ type Sender struct {
 	packets   uint32 // RTP packets sent on ssrc, for the SR counts (RFC 3550 §6.4.1)
 	octets    uint32 // their payload octets
 	// lastSeq is the outgoing sequence number of the newest packet put into the history:
-	// Prefetch hints the slot after it.
+	// PrefetchHistory hints the slot after it.
 	lastSeq uint16
 
 	audio   selector.AudioState

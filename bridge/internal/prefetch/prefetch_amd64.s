@@ -1,6 +1,8 @@
 #include "textflag.h"
 
 // func spans(s *span, n int)
+// Every span has at least one line (Batch.Add never adds an empty one): the line loop
+// tests its counter after the first hint.
 TEXT ·spans(SB), NOSPLIT|NOFRAME, $0-16
 	MOVQ s+0(FP), AX
 	MOVQ n+8(FP), CX

@@ -44,7 +44,8 @@ type rtpEncrypter struct {
 	iv                [aes.BlockSize]byte
 	aead              cipher.AEAD // GCM; nil for AES-CM
 	// cipherObj/cipherSize and macObj/macSize locate the cipher's state (key schedule, GHASH
-	// table; AES-CM: block and HMAC) for PrefetchEncrypt; set once at construction.
+	// table; AES-CM: the block cipher and the HMAC object, not the SHA-1 states it points
+	// to) for PrefetchEncrypt; set once at construction.
 	cipherObj, macObj   unsafe.Pointer
 	cipherSize, macSize uintptr
 	rocs                rocTable

@@ -134,18 +134,26 @@ func (r *batchReader) message(i int) (b []byte, from netip.AddrPort, seg int, tr
 	return r.bufs[i][:n], parseSockaddr(&r.names[i]), seg, h.Hdr.Flags&unix.MSG_TRUNC != 0
 }
 
-// groSegmentSize reads the UDP_GRO control message (linux/udp.h: level SOL_UDP, an int) the
-// kernel adds to a coalesced message; 0 when there is none.
+// groSegmentSize finds the UDP_GRO control message (linux/udp.h: level SOL_UDP, an int) the
+// kernel adds to a coalesced message among the n bytes of control data; 0 when there is none.
 func groSegmentSize(oob []byte, n int) int {
-	if n < unix.CmsgLen(4) || n > len(oob) {
-		return 0
+	oob = oob[:min(n, len(oob))]
+	for len(oob) >= unix.CmsgLen(0) {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.CmsgLen(0) || l > len(oob) {
+			return 0
+		}
+		if h.Level == unix.IPPROTO_UDP && h.Type == unix.UDP_GRO && l >= unix.CmsgLen(4) {
+			return int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
+		}
+		oob = oob[min(cmsgAlign(l), len(oob)):]
 	}
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-	if h.Level != unix.IPPROTO_UDP || h.Type != unix.UDP_GRO || int(h.Len) < unix.CmsgLen(4) {
-		return 0
-	}
-	return int(*(*int32)(unsafe.Pointer(&oob[unix.CmsgLen(0)])))
+	return 0
 }
+
+// cmsgAlign rounds a control message length up to the next one's alignment.
+func cmsgAlign(n int) int { return (n + unix.SizeofPtr - 1) &^ (unix.SizeofPtr - 1) }
 
 // enableGRO sets UDP_GRO on the socket (Linux 5.0+); false when the kernel refuses it.
 func enableGRO(rc syscall.RawConn) bool {
