@@ -362,6 +362,7 @@ type mediaCollector struct {
 	dropped, retrans, kfSent, kfThrottle *prometheus.Desc
 	srForwarded, rtcpIn, rtcpOut         *prometheus.Desc
 	datagramsIn, datagramsOut, gso, gro  *prometheus.Desc
+	messagesOut                          *prometheus.Desc
 }
 
 func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
@@ -380,12 +381,13 @@ func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
 		datagramsOut: d("media_datagrams_sent_total", "UDP datagrams the kernel accepted on the media socket."),
 		gso:          d("media_datagrams_sent_gso_total", "Media datagrams sent as UDP GSO segments."),
 		gro:          d("media_datagrams_received_gro_total", "Media datagrams that arrived coalesced by UDP GRO."),
+		messagesOut:  d("media_messages_sent_total", "Messages the media datagrams left in: a UDP GSO run or a single datagram each."),
 	}
 }
 
 func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.dropped, c.retrans, c.kfSent, c.kfThrottle, c.srForwarded,
-		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso, c.gro} {
+		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso, c.gro, c.messagesOut} {
 		ch <- d
 	}
 }
@@ -414,6 +416,7 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.datagramsOut, us.Sent)
 	counter(c.gso, us.GSOSent)
 	counter(c.gro, us.GROReceived)
+	counter(c.messagesOut, us.SentMessages)
 }
 
 func (b *bridge) run(ctx context.Context) error {

@@ -52,6 +52,7 @@ func (b *Batch) Flush() {
 	sent, failed := b.w.write(b.ds[:b.n])
 	s.stats.sendCall.Add(1)
 	s.stats.sent.Add(uint64(sent))
+	s.stats.messages.Add(uint64(b.w.messages))
 	if b.w.gsoSent > 0 {
 		s.stats.gsoSent.Add(uint64(b.w.gsoSent))
 	}

@@ -205,6 +205,7 @@ type batchWriter struct {
 	errno    syscall.Errno
 	fn       func(fd uintptr) bool
 	gsoSent  int // datagrams sent as GSO segments by the last write
+	messages int // messages (a GSO run or a single datagram) the kernel accepted in the last write
 }
 
 func newBatchWriter(rc syscall.RawConn, _ *net.UDPConn, v6 bool) *batchWriter {
@@ -247,7 +248,7 @@ func (w *batchWriter) gsoRun(ds []outDatagram, i int) int {
 // call fails on its first message) is skipped and its datagrams counted as failed.
 func (w *batchWriter) write(ds []outDatagram) (sent, failed int) {
 	nmsg := 0
-	w.gsoSent = 0
+	w.gsoSent, w.messages = 0, 0
 	for i := 0; i < len(ds); {
 		j := w.gsoRun(ds, i)
 		for k := i; k < j; k++ {
@@ -285,6 +286,7 @@ func (w *batchWriter) write(ds []outDatagram) (sent, failed int) {
 			off++
 			continue
 		}
+		w.messages += w.n
 		for end := off + w.n; off < end; off++ {
 			sent += w.segs[off]
 			if w.segs[off] > 1 {

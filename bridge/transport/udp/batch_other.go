@@ -40,10 +40,11 @@ func (r *batchReader) message(int) ([]byte, netip.AddrPort, int, bool) {
 func enableGRO(syscall.RawConn) bool { return false }
 
 type batchWriter struct {
-	conn    *net.UDPConn
-	v6      bool
-	gso     bool // always false: no GSO here
-	gsoSent int  // always 0
+	conn     *net.UDPConn
+	v6       bool
+	gso      bool // always false: no GSO here
+	gsoSent  int  // always 0
+	messages int  // one per datagram sent
 }
 
 func newBatchWriter(_ syscall.RawConn, conn *net.UDPConn, v6 bool) *batchWriter {
@@ -51,6 +52,7 @@ func newBatchWriter(_ syscall.RawConn, conn *net.UDPConn, v6 bool) *batchWriter 
 }
 
 func (w *batchWriter) write(ds []outDatagram) (sent, failed int) {
+	defer func() { w.messages = sent }()
 	for _, d := range ds {
 		to := d.to
 		if w.v6 && to.Addr().Is4() {

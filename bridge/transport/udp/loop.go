@@ -111,6 +111,7 @@ func (s *Socket) writeLoop() {
 		sent, failed := w.write(batch[:k])
 		s.stats.sendCall.Add(1)
 		s.stats.sent.Add(uint64(sent))
+		s.stats.messages.Add(uint64(w.messages))
 		if w.gsoSent > 0 {
 			s.stats.gsoSent.Add(uint64(w.gsoSent))
 		}

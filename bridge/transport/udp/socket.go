@@ -282,6 +282,7 @@ func (s *Socket) WriteTo(b []byte, addr netip.AddrPort) (int, error) {
 		return n, fmt.Errorf("udp: write to %s: %w", addr, err)
 	}
 	s.stats.sent.Add(1)
+	s.stats.messages.Add(1)
 	return n, nil
 }
 

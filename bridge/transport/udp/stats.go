@@ -10,6 +10,7 @@ type counters struct {
 	recvCall atomic.Uint64 // recvmmsg calls that returned data
 	sendCall atomic.Uint64 // sendmmsg/sendto calls
 	gsoSent  atomic.Uint64 // datagrams sent as UDP GSO segments (included in sent)
+	messages atomic.Uint64 // messages sent: a GSO run or a single datagram each
 	// groReceived counts datagrams that arrived coalesced by UDP GRO (delivered or dropped).
 	groReceived atomic.Uint64
 	drops       [numDropReasons]atomic.Uint64
@@ -19,8 +20,10 @@ type counters struct {
 type Stats struct {
 	Received, Sent       uint64
 	RecvCalls, SendCalls uint64
-	// GSOSent counts the datagrams (of Sent) that left as UDP GSO segments.
-	GSOSent uint64
+	// GSOSent counts the datagrams (of Sent) that left as UDP GSO segments; SentMessages
+	// the messages they all left in (a GSO run or a single datagram each): the kernel's send
+	// path costs mostly per message.
+	GSOSent, SentMessages uint64
 	// GROReceived counts the datagrams that arrived coalesced by UDP GRO.
 	GROReceived uint64
 	// Drops counts datagrams by DropReason (index DropNone is unused).
@@ -40,7 +43,7 @@ func (s *Socket) Stats() Stats {
 	st := Stats{
 		Received: s.stats.received.Load(), Sent: s.stats.sent.Load(),
 		RecvCalls: s.stats.recvCall.Load(), SendCalls: s.stats.sendCall.Load(),
-		GSOSent: s.stats.gsoSent.Load(), GROReceived: s.stats.groReceived.Load(),
+		GSOSent: s.stats.gsoSent.Load(), SentMessages: s.stats.messages.Load(), GROReceived: s.stats.groReceived.Load(),
 	}
 	for i := range st.Drops {
 		st.Drops[i] = s.stats.drops[i].Load()

@@ -220,7 +220,8 @@ func TestSocketLoopback(t *testing.T) {
 			for deadline := time.Now().Add(2 * time.Second); st.Sent < n && time.Now().Before(deadline); st = s.Stats() {
 				time.Sleep(time.Millisecond)
 			}
-			if st.Received != n || st.Sent != n || st.RecvCalls == 0 || st.SendCalls == 0 || st.SendCalls > n {
+			if st.Received != n || st.Sent != n || st.RecvCalls == 0 || st.SendCalls == 0 || st.SendCalls > n ||
+				st.SentMessages == 0 || st.SentMessages > n {
 				t.Errorf("stats %+v", st)
 			}
 		})
@@ -333,6 +334,10 @@ func TestBatchWriterGSO(t *testing.T) {
 	}
 	if wantGSO := map[bool]int{true: 15, false: 0}[w.gso]; w.gsoSent != wantGSO {
 		t.Fatalf("GSO segments %d, want %d (gso %v)", w.gsoSent, wantGSO, w.gso)
+	}
+	// With GSO: the burst of 10, the burst of 5 and the single one.
+	if wantMsgs := map[bool]int{true: 3, false: len(ds)}[w.gso]; w.messages != wantMsgs {
+		t.Fatalf("messages %d, want %d (gso %v)", w.messages, wantMsgs, w.gso)
 	}
 	rb := make([]byte, 4000)
 	for p, c := range peers {
