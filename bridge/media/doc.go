@@ -23,12 +23,14 @@
 //
 // Egress, run for each endpoint by exactly one worker goroutine of the plane's pool (a packet
 // wakes each worker at most once, not each receiver; the worker walks the source's
-// subscribers it owns and gives each a run of the source's queued packets back to back, so
+// subscribers it owns, listed per worker in the snapshot, and gives each a run of the source's queued packets back to back, so
 // that they leave in one GSO send), owns a sender.Sender per source it receives: the selector
 // decision against the target layer (computed from the receiver's maxHeight constraint and
 // the source's arriving layers), the rewrite into the worker's scratch buffer, the RTX
 // history, SR translation and the keyframe requests, which it routes to the source owner's
-// egress queue. Every drop is counted by a named reason (Stats, Drops).
+// egress queue. Every drop is counted by a named reason (Stats, Drops). While it forwards to
+// one subscriber, the worker hints the cache lines the next few will need, one level of their
+// pointer chains per step (hint.go): at a large fan-out their state has left the caches.
 //
 // Liveness follows JVB: ICE or DTLS failure, no activity for a minute, or no ICE connection
 // within two minutes make the plane call Options.OnExpire; the control plane then expires the
