@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cityjitsi/videobridge/bridge/receiver"
@@ -176,6 +177,7 @@ func (c *Conference) publishLocked() {
 			}
 		}
 	}
+	internSubs(s.srcs)
 	c.states = states
 	for i, e := range s.eps {
 		if e != nil {
@@ -190,4 +192,31 @@ func (c *Conference) publishLocked() {
 			e.view.Store(nil) // not (or no longer) in the configuration
 		}
 	}
+}
+
+// internSubs makes sources with equal subscriber lists (per worker) share one slice, so that a
+// worker recognises them by identity: a round's packets of such sources go to each subscriber
+// together (worker.round), and its audio can ride at the end of its video's GSO send. Sources
+// of one owner usually have equal lists (everyone else), so only those are compared.
+func internSubs(srcs []srcView) {
+	last := make(map[int]int, len(srcs)) // owner → its latest source so far
+	for i := range srcs {
+		owner := srcs[i].rs.Owner
+		if j, ok := last[owner]; ok && equalSubs(srcs[i].subs, srcs[j].subs) {
+			srcs[i].subs = srcs[j].subs
+		}
+		last[owner] = i
+	}
+}
+
+func equalSubs(a, b [][]*Endpoint) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for w := range a {
+		if !slices.Equal(a[w], b[w]) {
+			return false
+		}
+	}
+	return true
 }

@@ -37,33 +37,41 @@ func prefetchKind(audio bool, codec router.Codec) sender.Kind {
 const (
 	hintLines = 5 // the endpoint's per-packet lines
 	hintSlot  = 4 // its sender's slot in the by-source table (a separate array past 8 sources)
-	hintRefs  = 3 // what they point to: the source's egSender, the transport's media fields
-	hintState = 2 // the sender's head and codec state, the SRTP context, the destination
-	hintDeep  = 1 // the RTX history slot, the cipher's key schedule and tables
+	hintRefs  = 3 // what they point to: the source's egSender, the transport's media fields (stage 0)
+	hintState = 2 // the sender's head and codec state, the SRTP context and the destination (1)
+	hintDeep  = 1 // the RTX history slot, the cipher's key schedule and tables (2)
 )
 
 // hintMinFanout is the fan-out (a worker's subscribers of the source) from which fan hints:
 // below it the subscribers' state stays cached between packets and the hints would only cost.
 const hintMinFanout = 8
 
-// hint issues the stages for the subscribers ahead of subs[k] (the worker's subscribers of the
-// source with index idx, whose packets are of kind), in one batch.
-func (w *worker) hint(subs []*Endpoint, idx int, kind sender.Kind, k int) {
+// hint issues the stages for the subscribers ahead of subs[k] (the worker's subscribers of
+// items' sources, which share them), for every source among items, in one batch.
+func (w *worker) hint(subs []*Endpoint, items []fanItem, k int) {
 	b := &w.hints
 	if j := k + hintLines; j < len(subs) {
 		subs[j].prefetchLines(b)
 	}
-	if j := k + hintSlot; j < len(subs) {
-		subs[j].prefetchSlot(idx, b)
+	for i := 0; i < len(items); i = runEnd(items, i) {
+		sv := items[i].src
+		if j := k + hintSlot; j < len(subs) {
+			subs[j].prefetchSlot(sv.idx, b)
+		}
+		if j := k + hintRefs; j < len(subs) {
+			subs[j].prefetchSender(sv.idx, b)
+		}
+		if j := k + hintState; j < len(subs) {
+			subs[j].prefetchSenderHead(sv.idx, prefetchKind(sv.rs.Kind == router.KindAudio, items[i].codec), b)
+		}
+		if j := k + hintDeep; j < len(subs) {
+			subs[j].prefetchHistory(sv.idx, b)
+		}
 	}
-	if j := k + hintRefs; j < len(subs) {
-		subs[j].prefetchRefs(idx, b)
-	}
-	if j := k + hintState; j < len(subs) {
-		subs[j].prefetchState(idx, kind, b)
-	}
-	if j := k + hintDeep; j < len(subs) {
-		subs[j].prefetchDeep(idx, b)
+	for stage, ahead := range [...]int{hintRefs, hintState, hintDeep} {
+		if j := k + ahead; j < len(subs) && subs[j].pf != nil {
+			subs[j].pf.PrefetchSend(stage, b)
+		}
 	}
 	b.Issue()
 }
@@ -99,29 +107,23 @@ func (e *Endpoint) prefetchSlot(idx int, b *prefetch.Batch) {
 	}
 }
 
-func (e *Endpoint) prefetchRefs(idx int, b *prefetch.Batch) {
+// prefetchSender adds the endpoint's egSender for the source (its slot is cached by now).
+func (e *Endpoint) prefetchSender(idx int, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil {
 		b.Add(unsafe.Pointer(es), unsafe.Sizeof(*es))
 	}
-	if e.pf != nil {
-		e.pf.PrefetchSend(0, b)
-	}
 }
 
-func (e *Endpoint) prefetchState(idx int, kind sender.Kind, b *prefetch.Batch) {
+// prefetchSenderHead adds the sender's head and codec state (its egSender is cached by now).
+func (e *Endpoint) prefetchSenderHead(idx int, kind sender.Kind, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil && es.s != nil {
 		es.s.PrefetchHead(kind, b)
 	}
-	if e.pf != nil {
-		e.pf.PrefetchSend(1, b)
-	}
 }
 
-func (e *Endpoint) prefetchDeep(idx int, b *prefetch.Batch) {
+// prefetchHistory adds the sender's next RTX history slot (its head is cached by now).
+func (e *Endpoint) prefetchHistory(idx int, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil && es.s != nil {
 		es.s.PrefetchHistory(b)
-	}
-	if e.pf != nil {
-		e.pf.PrefetchSend(2, b)
 	}
 }

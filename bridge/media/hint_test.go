@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
+	"github.com/cityjitsi/videobridge/bridge/packet"
+	"github.com/cityjitsi/videobridge/bridge/router"
 	"github.com/cityjitsi/videobridge/bridge/rtp"
 )
 
@@ -138,5 +140,63 @@ func TestHintCovers(t *testing.T) {
 		if !b.Covers(p) {
 			t.Errorf("prefetchLines misses %s", name)
 		}
+	}
+}
+
+// TestRoundGroups checks the round's regrouping: sources sharing a subscriber list together,
+// video before audio, each source's packets in arrival order; a source with another list
+// stays apart.
+func TestRoundGroups(t *testing.T) {
+	w := &worker{idx: 0}
+	e1, e2 := &Endpoint{}, &Endpoint{}
+	shared := [][]*Endpoint{{e1, e2}}
+	other := [][]*Endpoint{{e2}}
+	audio := &srcView{rs: &router.Source{Kind: router.KindAudio, Name: "a"}, subs: shared}
+	video := &srcView{rs: &router.Source{Kind: router.KindVideo, Name: "v"}, subs: shared}
+	video2 := &srcView{rs: &router.Source{Kind: router.KindVideo, Name: "v2"}, subs: other}
+	bufs := make([]packet.Buf, 7)
+	in := []*srcView{audio, video2, video, audio, video, video2, video}
+	for i, sv := range in {
+		w.popped[i] = fanItem{buf: &bufs[i], src: sv}
+	}
+	w.group(len(in))
+	// The shared list arrived first: video (packets 2, 4, 6), then audio (0, 3); then the
+	// other list's video (1, 5).
+	want := []int{2, 4, 6, 0, 3, 1, 5}
+	for i, k := range want {
+		if w.popped[i].buf != &bufs[k] {
+			got := make([]int, len(in))
+			for j := range in {
+				for b := range bufs {
+					if w.popped[j].buf == &bufs[b] {
+						got[j] = b
+					}
+				}
+			}
+			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+	if !sameList(audio.subsOf(w), video.subsOf(w)) || sameList(video.subsOf(w), video2.subsOf(w)) {
+		t.Error("sameList disagrees with the lists' identity")
+	}
+}
+
+// TestInternSubs checks that one owner's sources with equal subscriber lists share one, and
+// that other owners' sources do not.
+func TestInternSubs(t *testing.T) {
+	e1, e2 := &Endpoint{}, &Endpoint{}
+	srcs := []srcView{
+		{rs: &router.Source{Owner: 0}, subs: [][]*Endpoint{{e1, e2}}},
+		{rs: &router.Source{Owner: 0}, subs: [][]*Endpoint{{e1, e2}}},
+		{rs: &router.Source{Owner: 1}, subs: [][]*Endpoint{{e1, e2}}},
+		{rs: &router.Source{Owner: 1}, subs: [][]*Endpoint{{e1}}},
+	}
+	internSubs(srcs)
+	w := &worker{}
+	if !sameList(srcs[0].subsOf(w), srcs[1].subsOf(w)) {
+		t.Error("owner 0's equal lists are not shared")
+	}
+	if sameList(srcs[1].subsOf(w), srcs[2].subsOf(w)) || sameList(srcs[2].subsOf(w), srcs[3].subsOf(w)) {
+		t.Error("lists shared across owners or despite a difference")
 	}
 }

@@ -133,7 +133,7 @@ func (e *Endpoint) ingestRTP(v *view, b []byte, now int64) DropReason {
 	if !video {
 		e.audioLevel(buf.AudioLevel, now)
 	}
-	e.fanOut(snap, sv, buf, codec)
+	e.fanOut(sv, buf, codec)
 	return DropNone
 }
 
@@ -168,11 +168,11 @@ func fillMeta(buf *packet.Buf, p *rtp.Packet, sv *srcView, me *router.Endpoint, 
 // reference per worker, not per receiver: worker.fan walks the subscribers) and gives up
 // ingress's own reference. A full worker queue drops the packet for that worker's
 // subscribers only, counted per subscriber.
-func (e *Endpoint) fanOut(snap *snapshot, sv *srcView, buf *packet.Buf, codec router.Codec) {
+func (e *Endpoint) fanOut(sv *srcView, buf *packet.Buf, codec router.Codec) {
 	ws := e.p.workers
 	for m := sv.workers; m != 0; m &= m - 1 {
 		w := ws[bits.TrailingZeros64(m)]
-		it := fanItem{buf: buf, src: sv, snap: snap, codec: codec}
+		it := fanItem{buf: buf, src: sv, codec: codec}
 		buf.Ref()
 		if !w.media.TryPush(it) {
 			buf.Release()

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/cityjitsi/videobridge/bridge/internal/prefetch"
 	"github.com/cityjitsi/videobridge/bridge/packet"
@@ -55,11 +56,10 @@ type worker struct {
 	hints prefetch.Batch
 }
 
-// fanItem is one packet of a source for the subscribers of snap that a worker owns.
+// fanItem is one packet of a source for the subscribers of src that a worker owns.
 type fanItem struct {
 	buf   *packet.Buf
-	src   *srcView
-	snap  *snapshot
+	src   *srcView // in the snapshot the packet arrived under
 	codec router.Codec
 }
 
@@ -170,13 +170,17 @@ func (w *worker) round() bool {
 	}
 	// Runs of one source's packets (a video frame's burst) go to each subscriber back to
 	// back, so that its datagrams leave in one UDP GSO send (batch_linux.go) and its egress
-	// state is loaded once per run, not per packet.
+	// state is loaded once per run, not per packet. Sources with the same subscribers (one
+	// owner's audio and video) go to each subscriber together, video first: the audio packet,
+	// shorter, can end the video's GSO send instead of costing a message of its own.
+	w.group(n)
 	for i := 0; i < n; {
+		subs := w.popped[i].src.subsOf(w)
 		j := i + 1
-		for j < n && w.popped[j].src == w.popped[i].src {
+		for j < n && sameList(w.popped[j].src.subsOf(w), subs) {
 			j++
 		}
-		w.fan(w.popped[i:j], now)
+		w.fan(w.popped[i:j], subs, now)
 		i = j
 		did = true
 	}
@@ -205,32 +209,101 @@ func (w *worker) round() bool {
 	return did
 }
 
-// fan forwards run, packets of one source in arrival order, to the subscribers of that
-// source that w owns, each getting its own references, and gives up the queue's references.
-func (w *worker) fan(run []fanItem, now int64) {
-	it := &run[0]
-	sv := it.src
-	audio := sv.rs.Kind == router.KindAudio
-	subs := sv.subsOf(w)
+// group reorders the round's packets popped[:n]: by subscriber list (sources sharing one are
+// adjacent), video sources before audio ones within a list, then by source; each in order of
+// first arrival. The sort is stable, so each source's packets keep their order.
+func (w *worker) group(n int) {
+	if n < 2 {
+		return
+	}
+	var lists [mediaBatch]**Endpoint
+	var srcs [mediaBatch]*srcView
+	nl, ns := 0, 0
+	rank := func(v **Endpoint, s *srcView) uint32 {
+		l := 0
+		for l < nl && lists[l] != v {
+			l++
+		}
+		if l == nl {
+			lists[nl] = v
+			nl++
+		}
+		r := 0
+		for r < ns && srcs[r] != s {
+			r++
+		}
+		if r == ns {
+			srcs[ns] = s
+			ns++
+		}
+		audio := uint32(0)
+		if s.rs.Kind == router.KindAudio {
+			audio = 1
+		}
+		return uint32(l)<<16 | audio<<8 | uint32(r)
+	}
+	var keys [mediaBatch]uint32
+	for i := range n {
+		keys[i] = rank(listID(w.popped[i].src.subsOf(w)), w.popped[i].src)
+	}
+	for i := 1; i < n; i++ { // insertion sort: n ≤ 32, usually already in order
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+			w.popped[j], w.popped[j-1] = w.popped[j-1], w.popped[j]
+		}
+	}
+}
+
+// listID identifies a subscriber list by its backing array (internSubs makes equal lists of
+// one owner's sources share one); nil for an empty list.
+func listID(l []*Endpoint) **Endpoint {
+	if len(l) == 0 {
+		return nil
+	}
+	return unsafe.SliceData(l)
+}
+
+// sameList reports whether a and b are the same list (shared, not just equal).
+func sameList(a, b []*Endpoint) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b))
+}
+
+// fan forwards items, the round's packets of sources sharing the subscriber list subs (w's
+// own), grouped by source in arrival order: to each subscriber in turn, every source's run
+// back to back. Each subscriber gets its own references; the queue's are given up at the end.
+func (w *worker) fan(items []fanItem, subs []*Endpoint, now int64) {
 	hints := len(subs) >= hintMinFanout
-	kind := prefetchKind(audio, it.codec)
 	for k, dst := range subs {
 		if hints {
-			w.hint(subs, sv.idx, kind, k)
+			w.hint(subs, items, k)
 		}
 		if dst.closed.Load() {
 			continue
 		}
-		// Signaled sources are all regular: the bridge generates no synthetic audio yet.
-		if audio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
-			dst.cin.drops[DropAudioNotSubscribed].Add(uint64(len(run)))
-			continue
+		for i := 0; i < len(items); {
+			j := runEnd(items, i)
+			sv := items[i].src
+			// Signaled sources are all regular: the bridge generates no synthetic audio yet.
+			if sv.rs.Kind == router.KindAudio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
+				dst.cin.drops[DropAudioNotSubscribed].Add(uint64(j - i))
+			} else {
+				dst.forwardRun(items[i:j], now)
+			}
+			i = j
 		}
-		dst.forwardRun(run, now)
 	}
-	for i := range run {
-		run[i].buf.Release()
+	for i := range items {
+		items[i].buf.Release()
 	}
+}
+
+// runEnd returns the end of the run of one source's packets that starts at items[i].
+func runEnd(items []fanItem, i int) int {
+	j := i + 1
+	for j < len(items) && items[j].src == items[i].src {
+		j++
+	}
+	return j
 }
 
 // forwardRun forwards run to e on e's worker, unless Close has taken e's egress over.
