@@ -80,7 +80,7 @@ func (t *srtpTransport) OnRTP([]byte)                    {}
 func (t *srtpTransport) OnICEState(endpoint.ICEState)    {}
 func (t *srtpTransport) OnDTLSState(endpoint.DTLSState)  {}
 func (t *srtpTransport) HandleRTCP([]byte)               {}
-func (t *srtpTransport) keysOrFail(b *testing.B, p srtp.Profile) {
+func (t *srtpTransport) keysOrFail(b testing.TB, p srtp.Profile) {
 	keys, err := srtp.KeysFromDTLS(fakeExporter{}, p, false)
 	if err != nil {
 		b.Fatal(err)
@@ -145,7 +145,7 @@ type benchConference struct {
 	trs       []*srtpTransport
 }
 
-func newBenchConference(b *testing.B, prof srtp.Profile, withSocket bool, n int) *benchConference {
+func newBenchConference(b testing.TB, prof srtp.Profile, withSocket bool, n int) *benchConference {
 	var sock *udp.Socket
 	if withSocket {
 		var err error
@@ -197,29 +197,7 @@ func benchForward(b *testing.B, prof srtp.Profile, withSocket bool, n int) {
 
 func benchForwardOpts(b *testing.B, prof srtp.Profile, withSocket bool, n int, evict bool) {
 	bc := newBenchConference(b, prof, withSocket, n)
-	pkt := rtpPkt{ssrc: 1001, pt: 100, marker: true,
-		exts:    []rtp.Ext{{ID: 5, Data: []byte{0, 0}}, {ID: 10, Data: []byte("1")}},
-		payload: vp8Payload(0, 0, true, 320, 180, 0, 1200-24)}.bytes()
-	if pkt[30] != 0x10 {
-		b.Fatalf("payload layout changed: VP8 header byte %#x", pkt[30])
-	}
-	var seq, pic uint16
-	var ts uint32
-	step := func() {
-		seq++
-		ts += 3000 // wraps as RTP does, independently of seq
-		pic = (pic + 1) & 0x7fff
-		binary.BigEndian.PutUint16(pkt[2:], seq)
-		binary.BigEndian.PutUint32(pkt[4:], ts)
-		binary.BigEndian.PutUint16(pkt[17:], seq) // the transport-cc element's data
-		binary.BigEndian.PutUint16(pkt[26:], 0x8000|pic)
-		bc.clock += 1e6
-		bc.src.OnRTP(pkt)
-		pkt[30] |= 0x01 // inter frames (P=1) after the first, a keyframe
-		for _, w := range bc.p.workers {
-			w.round()
-		}
-	}
+	step := bc.stepper(b, false)
 	for range 2000 { // warm up: pools, streams, senders, full RTX histories
 		step()
 	}
@@ -228,7 +206,7 @@ func benchForwardOpts(b *testing.B, prof srtp.Profile, withSocket bool, n int, e
 		b.Fatalf("receiver was forwarded %d of 2000 packets: %+v", st.RTPSent+st.WriteFailed, st)
 	}
 	b.ReportAllocs()
-	b.SetBytes(int64(len(pkt)))
+	b.SetBytes(1200)
 	b.ResetTimer()
 	for b.Loop() {
 		if evict {
@@ -252,4 +230,57 @@ func benchForwardOpts(b *testing.B, prof srtp.Profile, withSocket bool, n int, e
 		dropped += t.dropped
 	}
 	b.ReportMetric(float64(dropped)/float64(b.N*n), "sendq-drops/forwarded")
+}
+
+// stepper returns a function that sends the conference's source one 1200-byte VP8 packet
+// (a keyframe first, then inter frames; with audio, an Opus packet before it) and runs the
+// workers' rounds, as one packet of a frame burst would be forwarded.
+func (bc *benchConference) stepper(tb testing.TB, audio bool) func() {
+	pkt := rtpPkt{ssrc: 1001, pt: 100, marker: true,
+		exts:    []rtp.Ext{{ID: 5, Data: []byte{0, 0}}, {ID: 10, Data: []byte("1")}},
+		payload: vp8Payload(0, 0, true, 320, 180, 0, 1200-24)}.bytes()
+	if pkt[30] != 0x10 {
+		tb.Fatalf("payload layout changed: VP8 header byte %#x", pkt[30])
+	}
+	opus := rtpPkt{ssrc: 1000, pt: 111, exts: []rtp.Ext{{ID: 1, Data: []byte{0x80 | 30}}},
+		payload: make([]byte, 120)}.bytes()
+	var seq, pic uint16
+	var ts uint32
+	return func() {
+		seq++
+		ts += 3000 // wraps as RTP does, independently of seq
+		pic = (pic + 1) & 0x7fff
+		binary.BigEndian.PutUint16(pkt[2:], seq)
+		binary.BigEndian.PutUint32(pkt[4:], ts)
+		binary.BigEndian.PutUint16(pkt[17:], seq) // the transport-cc element's data
+		binary.BigEndian.PutUint16(pkt[26:], 0x8000|pic)
+		bc.clock += 1e6
+		if audio {
+			binary.BigEndian.PutUint16(opus[2:], seq)
+			binary.BigEndian.PutUint32(opus[4:], uint32(seq)*960)
+			bc.src.OnRTP(opus)
+		}
+		bc.src.OnRTP(pkt)
+		pkt[30] |= 0x01 // inter frames (P=1) after the first, a keyframe
+		for _, w := range bc.p.workers {
+			w.round()
+		}
+	}
+}
+
+// TestForwardPathAllocs checks that the whole forward path allocates nothing per packet:
+// ingress, the round's regrouping of audio and video, the hints (20 receivers), the
+// selector, the rewrite and SRTP encryption.
+func TestForwardPathAllocs(t *testing.T) {
+	bc := newBenchConference(t, srtp.ProfileAEADAES128GCM, false, 20)
+	step := bc.stepper(t, true)
+	for range 600 { // warm up: pools, streams, senders, full RTX histories
+		step()
+	}
+	if st := bc.receivers[0].Stats(); st.RTPSent < 1000 {
+		t.Fatalf("receiver was forwarded %d packets of 600 audio and 600 video: %+v", st.RTPSent, st)
+	}
+	if n := testing.AllocsPerRun(500, step); n != 0 {
+		t.Errorf("%.1f allocations per audio and video packet forwarded to 20 receivers", n)
+	}
 }
