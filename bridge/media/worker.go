@@ -220,27 +220,11 @@ func (w *worker) group(n int) {
 	var srcs [mediaBatch]*srcView
 	nl, ns := 0, 0
 	rank := func(v **Endpoint, s *srcView) uint32 {
-		l := 0
-		for l < nl && lists[l] != v {
-			l++
-		}
-		if l == nl {
-			lists[nl] = v
-			nl++
-		}
-		r := 0
-		for r < ns && srcs[r] != s {
-			r++
-		}
-		if r == ns {
-			srcs[ns] = s
-			ns++
-		}
 		audio := uint32(0)
 		if s.rs.Kind == router.KindAudio {
 			audio = 1
 		}
-		return uint32(l)<<16 | audio<<8 | uint32(r)
+		return uint32(firstSeen(&lists, &nl, v))<<16 | audio<<8 | uint32(firstSeen(&srcs, &ns, s))
 	}
 	var keys [mediaBatch]uint32
 	for i := range n {
@@ -252,6 +236,19 @@ func (w *worker) group(n int) {
 			w.popped[j], w.popped[j-1] = w.popped[j-1], w.popped[j]
 		}
 	}
+}
+
+// firstSeen returns v's rank among the first n values of seen, in order of first appearance,
+// appending it when new (at most mediaBatch values: one per packet of a round).
+func firstSeen[T comparable](seen *[mediaBatch]T, n *int, v T) int {
+	for i := range *n {
+		if seen[i] == v {
+			return i
+		}
+	}
+	seen[*n] = v
+	*n++
+	return *n - 1
 }
 
 // listID identifies a subscriber list by its backing array (internSubs makes equal lists of
