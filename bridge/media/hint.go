@@ -8,17 +8,6 @@ import (
 	"github.com/cityjitsi/videobridge/bridge/sender"
 )
 
-// prefetchKind is which of a sender's codec states the packets of it use.
-func prefetchKind(audio bool, codec router.Codec) sender.Kind {
-	switch {
-	case audio:
-		return sender.KindAudio
-	case codec == router.CodecVP8:
-		return sender.KindVP8
-	}
-	return sender.KindOtherVideo
-}
-
 // The fan-out's prefetch pipeline. fan forwards a run of packets to each subscriber in turn.
 // At a fan-out of a hundred, a subscriber's egress state has left the core's caches by its
 // turn (the sends in between stream the datagrams through them), and perf annotate showed a
@@ -126,4 +115,15 @@ func (e *Endpoint) prefetchHistory(idx int, b *prefetch.Batch) {
 	if es := e.egSenderAt(idx); es != nil && es.s != nil {
 		es.s.PrefetchHistory(b)
 	}
+}
+
+// prefetchKind is which of a sender's codec states the packets of it use.
+func prefetchKind(audio bool, codec router.Codec) sender.Kind {
+	switch {
+	case audio:
+		return sender.KindAudio
+	case codec == router.CodecVP8:
+		return sender.KindVP8
+	}
+	return sender.KindOtherVideo
 }
