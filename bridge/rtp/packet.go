@@ -59,13 +59,23 @@ type Packet struct {
 // the packet, and a padding count between 1 and the bytes after the header.
 // On failure p is reset to the zero Packet.
 func (p *Packet) Parse(b []byte) DropReason {
-	v, r := parseRTP(b)
+	v, r := parseRTP(b, true)
 	*p = v
 	return r
 }
 
-// parseRTP returns the view of b, or the zero Packet and why b is invalid.
-func parseRTP(b []byte) (Packet, DropReason) {
+// ParseHeader is Parse for a packet whose payload is still encrypted (SRTP, RFC 3711 §3.1:
+// the header and its extensions are in the clear, the padding count is not): the padding
+// bit is ignored and the payload runs to the end of b.
+func (p *Packet) ParseHeader(b []byte) DropReason {
+	v, r := parseRTP(b, false)
+	*p = v
+	return r
+}
+
+// parseRTP returns the view of b, or the zero Packet and why b is invalid; with padding, it
+// reads and checks the padding count.
+func parseRTP(b []byte, padding bool) (Packet, DropReason) {
 	if len(b) < rtpFixedLen {
 		return Packet{}, DropTooShort
 	}
@@ -94,7 +104,7 @@ func parseRTP(b []byte) (Packet, DropReason) {
 		n = extEnd
 	}
 	end := len(b)
-	if b[0]&bitPadding != 0 {
+	if padding && b[0]&bitPadding != 0 {
 		// RFC 3550 §5.1: the last octet counts the padding, itself included.
 		pad := int(b[end-1])
 		if pad == 0 || pad > end-n {

@@ -293,3 +293,26 @@ func TestPacketNoAllocs(t *testing.T) {
 	assertNoAllocs(t, "RewriteExtensions", func() { RewriteExtensions(dst, src, keep, Ext{5, tcc}) })
 	assertNoAllocs(t, "SetExtension", func() { p.SetExtension(5, tcc) })
 }
+
+// TestParseHeader: the padding count of an SRTP packet is encrypted, so ParseHeader ignores
+// the padding bit (the payload runs to the end) but validates the header as Parse does.
+func TestParseHeader(t *testing.T) {
+	enc := buildRTP(rtpSpec{pt: 96, seq: 9, ext: true, profile: 0xBEDE, extBlock: []byte{0x51, 0x12, 0x34, 0},
+		padding: 2, payload: []byte{1, 2, 3}})
+	enc[len(enc)-1] = 0xff // what an encrypted padding count may look like
+	var p Packet
+	if r := p.Parse(enc); r != DropBadPadding {
+		t.Fatalf("Parse = %v, want %v", r, DropBadPadding)
+	}
+	if r := p.ParseHeader(enc); r != DropNone {
+		t.Fatalf("ParseHeader = %v", r)
+	}
+	if p.Seq() != 9 || p.PaddingLen() != 0 || p.PayloadLen() != len(enc)-p.HeaderLen() || !bytes.Equal(p.Extension(5), []byte{0x12, 0x34}) {
+		t.Errorf("ParseHeader view: seq %d padding %d payload %d ext %x", p.Seq(), p.PaddingLen(), p.PayloadLen(), p.Extension(5))
+	}
+	bad := append([]byte(nil), enc...)
+	bad[0] = 0x40
+	if r := p.ParseHeader(bad); r != DropBadVersion {
+		t.Errorf("ParseHeader of version 1 = %v", r)
+	}
+}
