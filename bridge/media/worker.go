@@ -274,19 +274,8 @@ func (w *worker) fan(items []fanItem, subs []*Endpoint, now int64) {
 		if hints {
 			w.hint(subs, items, k)
 		}
-		if dst.closed.Load() {
-			continue
-		}
-		for i := 0; i < len(items); {
-			j := runEnd(items, i)
-			sv := items[i].src
-			// Signaled sources are all regular: the bridge generates no synthetic audio yet.
-			if sv.rs.Kind == router.KindAudio && !dst.audioSub.Load().allows(sv.rs.Name, false) {
-				dst.cin.drops[DropAudioNotSubscribed].Add(uint64(j - i))
-			} else {
-				dst.forwardRun(items[i:j], now)
-			}
-			i = j
+		if !dst.closed.Load() {
+			dst.forwardRuns(items, now)
 		}
 	}
 	for i := range items {
@@ -303,14 +292,25 @@ func runEnd(items []fanItem, i int) int {
 	return j
 }
 
-// forwardRun forwards run to e on e's worker, unless Close has taken e's egress over.
-func (e *Endpoint) forwardRun(run []fanItem, now int64) {
+// forwardRuns forwards items (runs of one source's packets each) to e on e's worker, in one
+// turn of e's egress, unless Close has taken it over.
+func (e *Endpoint) forwardRuns(items []fanItem, now int64) {
 	e.egMu.Lock()
 	if !e.detached {
 		e.refresh()
-		for i := range run {
-			run[i].buf.Ref() // Forward takes this one over
-			e.forward(run[i].buf, run[i].src, run[i].codec, now)
+		for i := 0; i < len(items); {
+			j := runEnd(items, i)
+			sv := items[i].src
+			// Signaled sources are all regular: the bridge generates no synthetic audio yet.
+			if sv.rs.Kind == router.KindAudio && !e.audioSub.Load().allows(sv.rs.Name, false) {
+				e.cin.drops[DropAudioNotSubscribed].Add(uint64(j - i))
+			} else {
+				for ; i < j; i++ {
+					items[i].buf.Ref() // Forward takes this one over
+					e.forward(items[i].buf, sv, items[i].codec, now)
+				}
+			}
+			i = j
 		}
 		e.publishForwarded()
 	}
