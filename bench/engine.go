@@ -244,7 +244,7 @@ func (e *engine) joinSteps(ctx context.Context, m *member) error {
 	m.alloc = alloc
 	cfg := client.Config{Index: m.idx, Certificate: e.cert, Registry: e.reg, SampleEvery: e.o.SampleEvery,
 		RecvLoss: e.o.RecvLoss, SendLoss: e.o.SendLoss, SendDelay: e.o.SendDelay, Seed: e.o.Seed + uint64(m.idx)*7919,
-		LocalAddr: e.t.ClientAddr, GRO: e.o.ReceiverGRO, Log: e.o.Log}
+		LocalAddr: e.t.ClientAddr, GRO: e.o.ReceiverGRO, Pacer: client.Pacer(e.o.Pacer), Log: e.o.Log}
 	var ssrcs *client.SSRCs
 	if m.sends {
 		ssrcs = &m.ssrcs

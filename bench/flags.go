@@ -134,6 +134,7 @@ func newFlagSet(cmd *Command, stderr io.Writer) (*flag.FlagSet, *flagValues) {
 	fs.Float64Var(&o.SendLoss, "send-loss", 0, "induced loss on what endpoints send (fraction)")
 	fs.DurationVar(&o.SendDelay, "delay", 0, "added delay on what endpoints send")
 	fs.BoolVar(&o.ReceiverGRO, "receiver-gro", true, "UDP GRO on the endpoints' sockets (over loopback their receive work is charged to the bridge; GRO makes it per burst)")
+	fs.StringVar(&o.Pacer, "pacer", "burst", "senders' video pacer: burst (Chrome's libwebrtc pacer since its 40 ms burst interval: a frame leaves whole) or interval (the older 5 ms budget pacer)")
 	fs.StringVar(&o.GeneratorCPUs, "generator-cpus", "", "pin the harness to these CPUs (taskset list, e.g. 0)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed of the traffic model and IDs")
 	fs.StringVar(&o.Commit, "commit", "", "commit to record (default: from the build or git)")

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/cityjitsi/videobridge/bench/client"
 )
 
 // ErrUsage marks bad flags or options: the command prints usage and exits 2.
@@ -35,6 +37,9 @@ type Options struct {
 	// the endpoints' receive work to the bridge's CPU; with GRO that work is per burst instead
 	// of per datagram, closer to a real network where it is not the bridge host's at all.
 	ReceiverGRO bool
+	// Pacer is the senders' video pacer model: "burst" (libwebrtc's since its 40 ms burst
+	// interval: a frame leaves whole) or "interval" (the older 5 ms budget pacer).
+	Pacer string
 	// DataChannel is whether endpoints open the SCTP bridge channel: "auto" (when the
 	// allocation offers SCTP; after a first failure no more tries), "on" (a join fails
 	// without it) or "off".
@@ -112,6 +117,9 @@ func (o *Options) Defaults() {
 	if o.Constraints == "" {
 		o.Constraints = "auto"
 	}
+	if o.Pacer == "" {
+		o.Pacer = string(client.PacerBurst)
+	}
 }
 
 // Validate checks the options after Defaults.
@@ -135,6 +143,9 @@ func (o *Options) Validate() error {
 	}
 	if o.DataChannel != "auto" && o.DataChannel != "on" && o.DataChannel != "off" {
 		return fmt.Errorf("%w: --datachannel %q (auto, on or off)", ErrUsage, o.DataChannel)
+	}
+	if o.Pacer != string(client.PacerBurst) && o.Pacer != string(client.PacerInterval) {
+		return fmt.Errorf("%w: --pacer %q (burst or interval)", ErrUsage, o.Pacer)
 	}
 	if o.Constraints != "auto" && o.Constraints != "sctp" && o.Constraints != "target" {
 		return fmt.Errorf("%w: constraints delivery %q", ErrUsage, o.Constraints)

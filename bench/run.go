@@ -69,7 +69,7 @@ func newResult(o Options, t *Target) *report.Result {
 		Settings: report.Settings{JoinRate: o.JoinRate, WarmupS: o.Warmup.Seconds(), DurationS: o.Duration.Seconds(),
 			SampleEvery: o.SampleEvery, RecvLoss: o.RecvLoss, SendLoss: o.SendLoss,
 			SendDelayMs: float64(o.SendDelay) / float64(time.Millisecond), GeneratorCPUs: o.GeneratorCPUs,
-			SSRCRewriting: t.SSRCRewriting, Net: t.Net, NetNote: t.NetNote, ReceiverGRO: o.ReceiverGRO}}
+			SSRCRewriting: t.SSRCRewriting, Net: t.Net, NetNote: t.NetNote, ReceiverGRO: o.ReceiverGRO, Pacer: o.Pacer}}
 }
 
 // sleep waits for d or the run's end; false means the run ended.

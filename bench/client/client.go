@@ -58,6 +58,20 @@ type SendConfig struct {
 	NoVideo bool
 }
 
+// Pacer is a model of Chrome's video pacer.
+type Pacer string
+
+const (
+	// PacerBurst is libwebrtc's pacer since its burst interval (default 40 ms): queued
+	// packets leave back to back while the media debt stays under 40 ms at the pacing rate,
+	// so a frame of ordinary size leaves whole, all simulcast layers together, and only a
+	// large keyframe is spread out.
+	PacerBurst Pacer = "burst"
+	// PacerInterval is the older budget pacer: every 5 ms it sends 5 ms worth of the
+	// pacing rate, so a 720p frame leaves over two or three intervals.
+	PacerInterval Pacer = "interval"
+)
+
 // Config configures one endpoint.
 type Config struct {
 	Index       uint32 // endpoint index in the run: the Stamp sender
@@ -76,9 +90,11 @@ type Config struct {
 	// HandshakeTimeout bounds ICE plus DTLS in Connect when ctx has no deadline (default 30 s).
 	HandshakeTimeout time.Duration
 	// GRO turns on UDP GRO on the endpoint's socket (fewer receive-path passes per burst).
-	GRO  bool
-	Seed uint64
-	Log  *zap.Logger
+	GRO bool
+	// Pacer is how video leaves the sender (default PacerBurst).
+	Pacer Pacer
+	Seed  uint64
+	Log   *zap.Logger
 }
 
 // Remote is the bridge side of the transport, from the colibri2 allocation answer.

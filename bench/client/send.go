@@ -17,7 +17,12 @@ const (
 	// pacingFactor is Chrome's pacer: it drains at 2.5 × the target rate, so a keyframe burst
 	// spreads over some tens of milliseconds instead of leaving in one go.
 	pacingFactor = 2.5
-	rtxHistory   = 256 // packets kept per video SSRC for NACKs (about 1.7 s of 720p)
+	// burstInterval and maxBurstBytes bound the media debt of libwebrtc's burst pacer
+	// (PacingController::kDefaultBurstInterval and kMaxBurstSize): it sends back to back
+	// while the debt would drain within 40 ms at the pacing rate, and never more than 63 kB.
+	burstInterval = 40 * time.Millisecond
+	maxBurstBytes = 63000
+	rtxHistory    = 256 // packets kept per video SSRC for NACKs (about 1.7 s of 720p)
 )
 
 // queued is one packet waiting in the pacer or the delay line.
@@ -49,7 +54,8 @@ type sender struct {
 	frames    []traffic.Frame
 	aframes   []traffic.AudioFrame
 	pacer     []queued
-	budget    float64 // bytes the pacer may send now
+	budget    float64 // PacerInterval: bytes the pacer may send now
+	debt      float64 // PacerBurst: bytes sent and not yet drained at the pacing rate
 	rate      float64 // pacing rate, bytes per second
 	tccSeq    uint16
 	rng       *rand.Rand
@@ -186,20 +192,36 @@ func (s *sender) noteSR(ssrc uint32, ts uint32, at time.Duration, payload int) {
 	}
 }
 
-// pace sends queued video while the budget lasts; the budget refills at the pacing rate.
+// pace sends the queued video that the pacer releases this tick.
 func (c *Client) pace(s *sender, tick time.Duration) {
-	s.budget = min(s.budget+s.rate*tick.Seconds(), s.rate*0.05) // at most a 50 ms burst
-	sent := 0
-	for sent < len(s.pacer) && s.budget > 0 {
-		q := s.pacer[sent]
-		s.budget -= float64(q.n)
+	n := s.release(c.cfg.Pacer, tick)
+	for _, q := range s.pacer[:n] {
 		c.transmit(s, q)
-		sent++
 	}
-	s.pacer = append(s.pacer[:0], s.pacer[sent:]...)
-	if len(s.pacer) == 0 {
-		s.budget = min(s.budget, 0)
+	s.pacer = append(s.pacer[:0], s.pacer[n:]...)
+}
+
+// release is the pacer's accounting for one tick: it returns how many of the queued packets
+// leave now and charges them to the budget (PacerInterval) or the debt (PacerBurst).
+func (s *sender) release(model Pacer, tick time.Duration) int {
+	n := 0
+	switch model {
+	case PacerInterval:
+		s.budget = min(s.budget+s.rate*tick.Seconds(), s.rate*0.05) // at most a 50 ms burst
+		for ; n < len(s.pacer) && s.budget > 0; n++ {
+			s.budget -= float64(s.pacer[n].n)
+		}
+		if n == len(s.pacer) {
+			s.budget = min(s.budget, 0)
+		}
+	default:
+		s.debt = max(0, s.debt-s.rate*tick.Seconds())
+		limit := min(s.rate*burstInterval.Seconds(), maxBurstBytes)
+		for ; n < len(s.pacer) && s.debt < limit; n++ {
+			s.debt += float64(s.pacer[n].n)
+		}
 	}
+	return n
 }
 
 // transmit stamps, records, encrypts and sends (or delays, or drops) one packet.

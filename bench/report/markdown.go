@@ -30,6 +30,7 @@ func Markdown(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "| network | %s%s |\n", s.Net, map[bool]string{true: ": " + s.NetNote, false: ""}[s.NetNote != ""])
 	}
 	fmt.Fprintf(&b, "| endpoint sockets | UDP GRO %s |\n", map[bool]string{true: "on", false: "off"}[s.ReceiverGRO])
+	fmt.Fprintf(&b, "| senders' pacer | %s |\n", pacerNote(s.Pacer))
 	for _, n := range r.Outcome.Notes {
 		fmt.Fprintf(&b, "\n> %s\n", n)
 	}
@@ -152,6 +153,18 @@ func cpuSuffix(c string) string {
 		return ""
 	}
 	return ", CPUs " + c
+}
+
+// pacerNote names the senders' pacer model; results from before the choice paced as
+// "interval" does.
+func pacerNote(p string) string {
+	switch p {
+	case "burst":
+		return "burst (libwebrtc's 40 ms burst interval: a frame leaves whole)"
+	case "", "interval":
+		return "interval (5 ms budget: a frame leaves over several intervals)"
+	}
+	return p
 }
 
 func orNA(s string) string {

@@ -83,6 +83,9 @@ type Settings struct {
 	NetNote string `json:"net_note,omitempty"`
 	// ReceiverGRO: the endpoints' sockets had UDP GRO (false in results before it existed).
 	ReceiverGRO bool `json:"receiver_gro"`
+	// Pacer is the senders' video pacer model ("burst" or "interval"); empty in results
+	// before it existed, which paced as "interval" does.
+	Pacer string `json:"pacer,omitempty"`
 }
 
 // Outcome says how the run ended.

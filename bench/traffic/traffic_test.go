@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -259,4 +260,28 @@ func FuzzParseStamp(f *testing.F) {
 			t.Fatalf("round trip %+v -> %+v", s, back)
 		}
 	})
+}
+
+// TestChunk: a frame is split into contiguous shares that differ by at most one byte, the
+// larger ones last, as libwebrtc's SplitAboutEqually does.
+func TestChunk(t *testing.T) {
+	type share struct{ off, l int }
+	for _, tt := range []struct {
+		size, n int
+		want    []share
+	}{
+		{10, 3, []share{{0, 3}, {3, 3}, {6, 4}}},
+		{11, 3, []share{{0, 3}, {3, 4}, {7, 4}}},
+		{12, 3, []share{{0, 4}, {4, 4}, {8, 4}}},
+		{5, 1, []share{{0, 5}}},
+	} {
+		var got []share
+		for i := range tt.n {
+			off, l := chunk(tt.size, i, tt.n)
+			got = append(got, share{off, l})
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("chunk(%d, ·, %d) = %v, want %v", tt.size, tt.n, got, tt.want)
+		}
+	}
 }

@@ -221,12 +221,16 @@ func VP8Packets(size int) int {
 }
 
 // chunk returns the offset and length of packet i's share of size bytes split over n packets
-// of equal size (libwebrtc's equal-size packetization, off by at most one byte).
+// of equal size, off by at most one byte, the larger ones last: libwebrtc's
+// RtpPacketizer::SplitAboutEqually. A receiver of a frame therefore sees two packet sizes,
+// which is what UDP GSO on the bridge's side has to cope with (a GSO run is equal-size
+// segments plus at most one shorter last one).
 func chunk(size, i, n int) (off, l int) {
 	base, extra := size/n, size%n
-	off = i*base + min(i, extra)
+	small := n - extra
+	off = i*base + max(0, i-small)
 	l = base
-	if i < extra {
+	if i >= small {
 		l++
 	}
 	return off, l
