@@ -174,14 +174,16 @@ func (e *Endpoint) senderFor(sv *srcView) *egSender {
 	return es
 }
 
-// forward sends one packet of sv to this endpoint, taking over the caller's reference to buf.
-func (e *Endpoint) forward(buf *packet.Buf, sv *srcView, codec router.Codec, now int64) {
+// forward sends the packet of it to this endpoint, taking over the caller's reference to
+// its buf.
+func (e *Endpoint) forward(it *fanItem, now int64) {
+	sv := it.src
 	es := e.senderFor(sv)
 	if sv.rs.Kind == router.KindVideo {
 		e.updateTarget(es, sv, now)
 	}
-	in := sender.Input{Codec: codec, SrcExt: sv.ext}
-	out, r, kf := es.s.Forward(buf, &in, &e.out.rx, now)
+	in := sender.Input{Codec: it.codec, SrcExt: sv.ext, PadTo: int(it.padTo)}
+	out, r, kf := es.s.Forward(it.buf, &in, &e.out.rx, now)
 	if kf {
 		e.requestKeyframe(es, sv, es.s.Target().Encoding, now)
 	}

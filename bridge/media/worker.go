@@ -61,6 +61,10 @@ type fanItem struct {
 	buf   *packet.Buf
 	src   *srcView // in the snapshot the packet arrived under
 	codec router.Codec
+	// padTo is the payload length the packet is padded to on egress (0: none), set for the
+	// round by framePads. It lives here, not in buf, because buf is shared with other
+	// workers.
+	padTo int32
 }
 
 const (
@@ -174,6 +178,7 @@ func (w *worker) round() bool {
 	// owner's audio and video) go to each subscriber together, video first: the audio packet,
 	// shorter, can end the video's GSO send instead of costing a message of its own.
 	w.group(n)
+	framePads(w.popped[:n])
 	for i := 0; i < n; {
 		subs := w.popped[i].src.subsOf(w)
 		j := i + 1
@@ -307,7 +312,7 @@ func (e *Endpoint) forwardRuns(items []fanItem, now int64) {
 			} else {
 				for ; i < j; i++ {
 					items[i].buf.Ref() // Forward takes this one over
-					e.forward(items[i].buf, sv, items[i].codec, now)
+					e.forward(&items[i], now)
 				}
 			}
 			i = j

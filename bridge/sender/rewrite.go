@@ -112,6 +112,19 @@ func (s *Sender) render(b *packet.Buf, d *selector.Decision, vp8 bool, in *Input
 	return n
 }
 
+// pad appends k bytes of RTP padding to the packet out[:n] (RFC 3550 §5.1: the P bit, then
+// zeros and the count in the last byte) and returns its new length; n when k is out of
+// range or out has no room.
+func pad(out []byte, n, k int) int {
+	if k <= 0 || k > 255 || n+k > len(out) {
+		return n
+	}
+	out[0] |= 0x20
+	clear(out[n : n+k-1])
+	out[n+k-1] = byte(k)
+	return n + k
+}
+
 // rewriteVP8 writes the projected picture ID and TL0PICIDX into the VP8 descriptor of the
 // packet in sc.out (n bytes, payload at off, plen bytes without padding). In place when the
 // source sent a 15-bit picture ID (Chrome does); otherwise the descriptor grows, and the

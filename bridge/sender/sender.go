@@ -56,6 +56,10 @@ type Input struct {
 	Codec router.Codec
 	// SrcExt are the source owner's header extension ids (to read what is kept).
 	SrcExt router.Extensions
+	// PadTo, when longer than the packet's payload, is the payload length the sent packet
+	// is padded to (RFC 3550 RTP padding), so that a frame's packets have one size. A
+	// packet that carries padding already is sent as it is.
+	PadTo int
 }
 
 // Sender is one source as sent to one receiver. The zero value is not usable: use New.
@@ -146,6 +150,9 @@ func (s *Sender) Forward(b *packet.Buf, in *Input, rx *Receiver, now int64) (out
 	if n == 0 {
 		b.Release()
 		return nil, DropRewrite, d.RequestKeyframe
+	}
+	if in.PadTo > b.PayloadLen && b.PayloadOffset+b.PayloadLen == b.N {
+		n = pad(rx.scratch().out[:], n, in.PadTo-b.PayloadLen)
 	}
 	s.packets++
 	s.octets += uint32(b.PayloadLen)

@@ -342,3 +342,66 @@ func TestPrefetchCovers(t *testing.T) {
 		t.Error("generic video head hints miss the head or the generic state")
 	}
 }
+
+// TestForwardPadTo: a packet is padded to PadTo (RFC 3550 padding: P bit, count last) and
+// keeps its payload; one that already carries padding, or is as long, goes out as it is.
+func TestForwardPadTo(t *testing.T) {
+	tests := []struct {
+		name          string
+		payload, pad  int // codec payload after the VP8 descriptor; the source's padding
+		padTo         int // Input.PadTo less the payload length (descriptor and VP8 header included)
+		wantPad       int // padding bytes in the sent packet
+		wantPayload   int // payload length after the descriptor, as the receiver sees it
+		wantSentBytes int // difference to the unpadded send
+	}{
+		{"one byte short", 100, 0, 1, 1, 100, 1},
+		{"eight short", 100, 0, 8, 8, 100, 8},
+		{"as long", 100, 0, 0, 0, 100, 0},
+		{"longer than PadTo", 100, 0, -50, 0, 100, 0},
+		{"source padding kept", 100, 4, 2, 4, 100, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send := func(padTo int) []byte {
+				s := New(true, 1001, 1011)
+				s.SetTarget(selector.Layer{Encoding: 0, Temporal: selector.MaxTemporal})
+				rx := newReceiver(jicofoExt)
+				b := pkt{ssrc: 1001, pt: 100, seq: 7, ts: 3000, enc: 0, vp8: true, pic: 9, key: true,
+					payload: tt.payload, padding: tt.pad, seqBase: 1 << 16, tsBase: 1 << 32}.build()
+				out, r, _ := s.Forward(b, &Input{Codec: router.CodecVP8, SrcExt: jicofoExt, PadTo: padTo}, rx, 0)
+				if r != DropNone {
+					t.Fatalf("dropped: %v", r)
+				}
+				return append([]byte(nil), out...)
+			}
+			// 6-byte descriptor and the 10-byte keyframe header come before the pkt payload.
+			plain, padded := send(0), send(tt.payload+16+tt.padTo)
+			var p rtp.Packet
+			if r := p.Parse(padded); r != rtp.DropNone {
+				t.Fatalf("padded packet does not parse: %v", r)
+			}
+			gotPad := len(padded) - p.HeaderLen() - len(p.Payload())
+			if gotPad != tt.wantPad || padded[0]&0x20 != 0 != (tt.wantPad > 0) {
+				t.Errorf("padding %d bytes (P=%v), want %d", gotPad, padded[0]&0x20 != 0, tt.wantPad)
+			}
+			if got := len(p.Payload()) - 16; got != tt.wantPayload {
+				t.Errorf("payload %d bytes, want %d", got, tt.wantPayload)
+			}
+			if d := len(padded) - len(plain) + tt.pad; tt.pad == 0 && d != tt.wantSentBytes {
+				t.Errorf("padded send is %d bytes longer, want %d", d, tt.wantSentBytes)
+			}
+			if parseSent(padded).seq != parseSent(plain).seq || string(p.Payload()) != string(plainPayload(t, plain)) {
+				t.Error("padding changed the packet's header or payload")
+			}
+		})
+	}
+}
+
+func plainPayload(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var p rtp.Packet
+	if r := p.Parse(b); r != rtp.DropNone {
+		t.Fatalf("plain packet does not parse: %v", r)
+	}
+	return p.Payload()
+}
