@@ -27,7 +27,11 @@ const keystreamLen = 512
 // rtpEncrypter protects outbound RTP itself for the two profiles the bridge negotiates, instead
 // of pion's EncryptRTP: it reads SSRC and sequence number straight from the packet instead of
 // unmarshalling a header, keeps the per-SSRC rollover state in a few inline slots instead of a
-// map of pointers, and allocates nothing per packet. RTCP and decryption stay with pion.
+// map of pointers, and allocates nothing per packet. Outbound RTCP stays with pion.
+// It is also the session transform (keys, IV, cipher objects) of inbound SRTP and SRTCP
+// (decrypt_rtp.go, decrypt_rtcp.go), whose AES-CM IV has the same layout (RFC 3711 §4.1.1:
+// the SRTCP index takes the place of ROC||SEQ) and whose GCM IV differs only in bits that are
+// zero (RFC 7714 §9.1); rocs is unused there.
 // The zero value is disabled (profile 0). Not safe for concurrent use.
 type rtpEncrypter struct {
 	// The fields a GCM packet touches come first and fill one cache line with the table's
@@ -60,6 +64,12 @@ type rtpEncrypter struct {
 // newRTPEncrypter derives the SRTP session keys from the master key and salt (RFC 3711 §4.3)
 // and prepares the transform; for any other profile it returns a disabled encrypter.
 func newRTPEncrypter(p Profile, masterKey, masterSalt []byte) (*rtpEncrypter, error) {
+	return newSessionTransform(p, masterKey, masterSalt, srtpLabels)
+}
+
+// newSessionTransform derives the session keys of one key set (labels: SRTP or SRTCP) and
+// prepares the transform; for any other profile than the two of ours it returns a disabled one.
+func newSessionTransform(p Profile, masterKey, masterSalt []byte, labels sessionLabels) (*rtpEncrypter, error) {
 	var saltLen int
 	switch p {
 	case ProfileAEADAES128GCM:
@@ -75,13 +85,13 @@ func newRTPEncrypter(p Profile, masterKey, masterSalt []byte) (*rtpEncrypter, er
 	var key [16]byte
 	var salt [14]byte
 	var auth []byte
-	err := deriveSessionKey(key[:], masterKey, masterSalt, labelRTPCipher)
+	err := deriveSessionKey(key[:], masterKey, masterSalt, labels.cipher)
 	if err == nil {
-		err = deriveSessionKey(salt[:saltLen], masterKey, masterSalt, labelRTPSalt)
+		err = deriveSessionKey(salt[:saltLen], masterKey, masterSalt, labels.salt)
 	}
 	if err == nil && p == ProfileAES128CMHMACSHA1_80 {
 		auth = make([]byte, sha1.Size) // 160-bit session auth key (RFC 3711 §8.2)
-		err = deriveSessionKey(auth, masterKey, masterSalt, labelRTPAuth)
+		err = deriveSessionKey(auth, masterKey, masterSalt, labels.auth)
 	}
 	if err != nil {
 		return nil, err
@@ -104,6 +114,9 @@ func newSessionEncrypter(p Profile, key, salt, authKey []byte) (*rtpEncrypter, e
 		e.ivOff = 2
 	case ProfileAES128CMHMACSHA1_80:
 		e.mac = hmac.New(sha1.New, authKey)
+		// Go's HMAC saves its keyed inner and outer states on the first Reset, allocating:
+		// do that now rather than on a session's first packet.
+		e.mac.Reset()
 		e.ivOff = 4
 	default:
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedProfile, p)

@@ -7,11 +7,24 @@ import (
 	"fmt"
 )
 
-// Key derivation labels (RFC 3711 §4.3.2). Only the SRTP ones are needed: SRTCP stays in pion.
+// Key derivation labels (RFC 3711 §4.3.2): SRTP 0/1/2, SRTCP 3/4/5. RFC 7714 §11 uses the
+// same labels for GCM (the auth labels are unused: the tag is GCM's own).
 const (
-	labelRTPCipher = 0x00
-	labelRTPAuth   = 0x01
-	labelRTPSalt   = 0x02
+	labelRTPCipher  = 0x00
+	labelRTPAuth    = 0x01
+	labelRTPSalt    = 0x02
+	labelRTCPCipher = 0x03
+	labelRTCPAuth   = 0x04
+	labelRTCPSalt   = 0x05
+)
+
+// sessionLabels are the labels of one direction's three session keys.
+type sessionLabels struct{ cipher, auth, salt byte }
+
+// The SRTP and SRTCP key sets: each has its own session keys (RFC 3711 §4.3.2).
+var (
+	srtpLabels  = sessionLabels{labelRTPCipher, labelRTPAuth, labelRTPSalt}
+	srtcpLabels = sessionLabels{labelRTCPCipher, labelRTCPAuth, labelRTCPSalt}
 )
 
 // errMasterKeyLength: the master key or salt does not fit the AES-CM PRF.

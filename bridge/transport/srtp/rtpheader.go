@@ -10,6 +10,16 @@ import (
 // ReasonMalformed, like pion's header errors.
 var errMalformedRTP = errors.New("srtp: malformed RTP header")
 
+// The causes rtpHeaderLen reports, wrapped once here so that rejecting a datagram from the
+// network (DecryptRTP) formats and allocates nothing.
+var (
+	errRTPShort      = fmt.Errorf("%w: shorter than the fixed header", errMalformedRTP)
+	errRTPCSRCs      = fmt.Errorf("%w: CSRC list past the end", errMalformedRTP)
+	errRTPExtHeader  = fmt.Errorf("%w: no room for the extension header", errMalformedRTP)
+	errRTPExtBody    = fmt.Errorf("%w: extension past the end", errMalformedRTP)
+	errRTPExtElement = fmt.Errorf("%w: extension element overruns the extension", errMalformedRTP)
+)
+
 // RTP header extension profiles (RFC 8285 §4.2, §4.3). Like pion/rtp, only these exact values
 // are parsed element by element; 0x1001..0x100F (two-byte with appbits) are opaque.
 const (
@@ -25,22 +35,22 @@ const (
 // not checked (neither does pion).
 func rtpHeaderLen(pkt []byte) (int, error) {
 	if len(pkt) < 12 {
-		return 0, fmt.Errorf("%w: %d bytes", errMalformedRTP, len(pkt))
+		return 0, errRTPShort
 	}
 	n := 12 + 4*int(pkt[0]&0x0f)
 	if len(pkt) < n {
-		return 0, fmt.Errorf("%w: %d bytes, %d CSRCs", errMalformedRTP, len(pkt), pkt[0]&0x0f)
+		return 0, errRTPCSRCs
 	}
 	if pkt[0]&0x10 == 0 {
 		return n, nil
 	}
 	if len(pkt) < n+4 {
-		return 0, fmt.Errorf("%w: %d bytes, no room for the extension header", errMalformedRTP, len(pkt))
+		return 0, errRTPExtHeader
 	}
 	profile := binary.BigEndian.Uint16(pkt[n:])
 	end := n + 4 + 4*int(binary.BigEndian.Uint16(pkt[n+2:]))
 	if len(pkt) < end {
-		return 0, fmt.Errorf("%w: %d bytes, extension ends at %d", errMalformedRTP, len(pkt), end)
+		return 0, errRTPExtBody
 	}
 	var ok bool
 	switch profile {
@@ -52,7 +62,7 @@ func rtpHeaderLen(pkt []byte) (int, error) {
 		ok = true
 	}
 	if !ok {
-		return 0, fmt.Errorf("%w: extension element overruns the extension", errMalformedRTP)
+		return 0, errRTPExtElement
 	}
 	return end, nil
 }

@@ -1,7 +1,10 @@
 // Package srtp protects the bridge's packet path: in-place decryption and encryption of RTP and
 // RTCP with caller-provided buffers (RFC 3711, RFC 7714), keys exported from DTLS (RFC 5764
-// §4.2), and a small enum for why a packet was rejected. Outbound RTP, the per-receiver hot
-// path, is encrypted by our own code (encrypt_rtp.go); everything else wraps pion/srtp/v3.
+// §4.2), and a small enum for why a packet was rejected. For the two profiles the bridge
+// negotiates, the per-packet transforms are our own: outbound RTP (encrypt_rtp.go, the
+// per-receiver hot path) and inbound SRTP and SRTCP with their receive index and replay state
+// (decrypt_rtp.go, decrypt_rtcp.go, replay.go). pion/srtp/v3 still does outbound RTCP, the
+// DTLS key export, and every transform of any other profile.
 // A Context is not safe for concurrent use: the inbound one belongs to the socket reader
 // goroutine, the outbound one to the endpoint's single egress goroutine.
 package srtp
@@ -93,21 +96,45 @@ type Context struct {
 	// encrypter's first fields: both in the first cache line (at the end of the struct it
 	// cost a miss of its own on every packet of a large fan-out).
 	profile Profile
-	rtp     rtpEncrypter // outbound RTP fast path (inline: one less cold line per packet); disabled: pion
+	// rtp is the SRTP transform, inline (one less cold line per packet): outbound it encrypts,
+	// inbound (built from the remote keys) DecryptRTP uses its keys and IV. Disabled: pion.
+	rtp rtpEncrypter
+	// rtpIn is the inbound SRTP receive state per SSRC (ROC, s_l, replay window), inline for
+	// the same reason; used by DecryptRTP whenever rtp is enabled (only inbound in practice).
+	rtpIn   replayTable
+	rtcpIn  srtcpDecrypter // inbound SRTCP; disabled outbound and for pion-backed contexts
 	c       *pionsrtp.Context
 	rtpHdr  rtp.Header
 	rtcpHdr rtcp.Header
 }
 
 // NewInbound returns the context that decrypts and authenticates received packets, with
-// replay protection.
-func NewInbound(k Keys) (*Context, error) {
+// replay protection (replayWindow packets per SSRC, separately for SRTP and SRTCP). Both
+// negotiated profiles are decrypted by the package's own transforms.
+func NewInbound(k Keys) (*Context, error) { return newInbound(k, false) }
+
+// newInbound is NewInbound with the choice of pion for decryption (pion), which tests and
+// benchmarks use as the reference. Profiles other than ours always go through pion.
+func newInbound(k Keys, pion bool) (*Context, error) {
 	c, err := pionsrtp.CreateContext(k.RemoteKey, k.RemoteSalt, pionsrtp.ProtectionProfile(k.Profile),
 		pionsrtp.SRTPReplayProtection(replayWindow), pionsrtp.SRTCPReplayProtection(replayWindow))
 	if err != nil {
 		return nil, fmt.Errorf("srtp: inbound context: %w", err)
 	}
-	return &Context{c: c, profile: k.Profile}, nil
+	ctx := &Context{c: c, profile: k.Profile}
+	if pion {
+		return ctx, nil
+	}
+	rtpT, err := newSessionTransform(k.Profile, k.RemoteKey, k.RemoteSalt, srtpLabels)
+	if err != nil {
+		return nil, fmt.Errorf("srtp: inbound context: %w", err)
+	}
+	rtcpT, err := newSessionTransform(k.Profile, k.RemoteKey, k.RemoteSalt, srtcpLabels)
+	if err != nil {
+		return nil, fmt.Errorf("srtp: inbound context: %w", err)
+	}
+	ctx.rtp, ctx.rtcpIn.tf = *rtpT, *rtcpT
+	return ctx, nil
 }
 
 // NewOutbound returns the context that encrypts packets we send. RTP is protected by the
@@ -136,9 +163,13 @@ func newOutbound(k Keys, pionRTP bool) (*Context, error) {
 func (c *Context) Profile() Profile { return c.profile }
 
 // DecryptRTP verifies and decrypts the SRTP packet src into dst and returns the plain RTP
-// packet (shorter than src by the tag). dst may be src[:0] to decrypt in place; when cap(dst)
-// is too small a new slice is allocated.
+// packet, dst[:len(src)-tag] (RTP padding, if any, is still in it). dst may be src[:0] to
+// decrypt in place; when cap(dst) is too small a new slice is allocated. It must not overlap
+// src at another offset. On error the contents of dst (and, in place, src) are unspecified.
 func (c *Context) DecryptRTP(dst, src []byte) ([]byte, error) {
+	if c.rtp.enabled() {
+		return decryptSRTP(&c.rtp, &c.rtpIn, dst, src)
+	}
 	return c.c.DecryptRTP(dst, src, &c.rtpHdr)
 }
 
@@ -152,8 +183,14 @@ func (c *Context) EncryptRTP(dst, pkt []byte) ([]byte, error) {
 	return c.c.EncryptRTP(dst, pkt, &c.rtpHdr)
 }
 
-// DecryptRTCP verifies and decrypts the SRTCP packet src into dst (src[:0]: in place).
+// DecryptRTCP verifies and decrypts the SRTCP packet src into dst (src[:0]: in place) and
+// returns the compound RTCP packet, dst[:len(src)-tag-4], with DecryptRTP's buffer contract.
+// (The one exception: an unencrypted (E=0) GCM packet decrypted out of place needs 4 bytes of
+// room beyond that, else a new slice is allocated.)
 func (c *Context) DecryptRTCP(dst, src []byte) ([]byte, error) {
+	if c.rtcpIn.enabled() {
+		return c.rtcpIn.decrypt(dst, src)
+	}
 	return c.c.DecryptRTCP(dst, src, &c.rtcpHdr)
 }
 
@@ -186,11 +223,20 @@ func (r Reason) String() string {
 // errGCMOpen is crypto/cipher's AEAD authentication failure, which pion returns unwrapped.
 const errGCMOpen = "cipher: message authentication failed"
 
-// ReasonOf classifies an error returned by DecryptRTP/DecryptRTCP without formatting it.
+// ReasonOf classifies an error returned by DecryptRTP/DecryptRTCP without formatting it: the
+// package's own sentinels first (the hot path: they come back unwrapped), then pion's errors
+// for what pion still decrypts.
 func ReasonOf(err error) Reason {
 	switch {
 	case err == nil:
 		return ReasonNone
+	case errors.Is(err, errAuthFailed):
+		return ReasonAuth
+	case errors.Is(err, errReplayed):
+		return ReasonReplay
+	case errors.Is(err, errTooShort), errors.Is(err, errMalformedRTP), errors.Is(err, errMalformedRTCP),
+		errors.Is(err, errTooManyInboundSSRCs):
+		return ReasonMalformed
 	case errors.Is(err, pionsrtp.ErrFailedToVerifyAuthTag):
 		return ReasonAuth
 	}
