@@ -71,11 +71,7 @@ func TestDecryptRTCPMatchesPion(t *testing.T) {
 	bodies := []func(uint32) []byte{rtcpSR, rtcpRR, rtcpPLI, rtcpNACK}
 	for _, p := range bothProfiles {
 		for _, encrypted := range []bool{true, false} {
-			var opts []pionsrtp.ContextOption
-			if !encrypted {
-				opts = append(opts, pionsrtp.SRTCPNoEncryption())
-			}
-			peer, ours, ref := inboundPair(t, p, opts...)
+			peer, ours, ref := inboundPair(t, p, srtcpOptions(encrypted)...)
 			_, oursOut, _ := inboundPair(t, p)
 			var sent [][]byte
 			accepted := 0
@@ -167,11 +163,7 @@ func TestDecryptRTCPReplay(t *testing.T) {
 func TestDecryptRTCPTampered(t *testing.T) {
 	for _, p := range bothProfiles {
 		for _, encrypted := range []bool{true, false} {
-			var opts []pionsrtp.ContextOption
-			if !encrypted {
-				opts = append(opts, pionsrtp.SRTCPNoEncryption())
-			}
-			peer, ours, ref := inboundPair(t, p, opts...)
+			peer, ours, ref := inboundPair(t, p, srtcpOptions(encrypted)...)
 			plain := rtcpSR(7)
 			enc, _ := peer.EncryptRTCP(nil, plain, nil)
 			for bit := range 8 * len(enc) {
@@ -248,4 +240,12 @@ func TestDecryptRTCPGCMRFC7714(t *testing.T) {
 			}
 		}
 	}
+}
+
+// srtcpOptions are the peer's options for SRTCP sent encrypted (E=1) or not (E=0).
+func srtcpOptions(encrypted bool) []pionsrtp.ContextOption {
+	if encrypted {
+		return nil
+	}
+	return []pionsrtp.ContextOption{pionsrtp.SRTCPNoEncryption()}
 }
