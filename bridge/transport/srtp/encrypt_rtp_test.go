@@ -224,12 +224,7 @@ func TestEncryptRTPNewInbound(t *testing.T) {
 
 // roc returns the ROC of ssrc's highest index (test helper).
 func (t *rocTable) roc(ssrc uint32) uint32 {
-	for _, s := range t.slots[:t.n] {
-		if s.ssrc == ssrc {
-			return uint32(s.index >> 16)
-		}
-	}
-	if p, ok := t.cold[ssrc]; ok {
+	if p, _ := t.find(ssrc); p != nil {
 		return uint32(*p >> 16)
 	}
 	return 0
@@ -351,9 +346,9 @@ func TestEncryptRTPROCExhausted(t *testing.T) {
 
 func mustLookup(t *testing.T, tab *rocTable, ssrc uint32) *uint64 {
 	t.Helper()
-	p, known, err := tab.lookup(ssrc)
-	if err != nil || !known {
-		t.Fatalf("SSRC %d: known %v, %v", ssrc, known, err)
+	p, _ := tab.find(ssrc)
+	if p == nil {
+		t.Fatalf("SSRC %d unknown", ssrc)
 	}
 	return p
 }

@@ -90,30 +90,11 @@ func (s *replayState) accept(index uint64) {
 	s.seen.set(s.head - index)
 }
 
-// replaySlot is a hot SSRC's state and the tick of its last packet.
-type replaySlot struct {
-	replayState
-	used uint32
-}
-
-// Where lookup found an SSRC: a hot slot index (≥ 0), or one of these.
-const (
-	slotCold = -1 // in the map
-	slotNew  = -2 // not tracked yet: the state is the table's scratch
-)
-
 // replayTable holds the receive state per SSRC of one protocol (SRTP or SRTCP) of an inbound
-// context, like rocTable does for outbound RTP: the first hotSSRCs SSRCs are scanned linearly
-// in keys (one cache line), the rest live in a map, and a map SSRC takes over a hot slot idle
-// for staleTicks accepted packets. The state is only written once a packet is authenticated,
-// so forged packets (any SSRC) neither create entries nor move windows.
+// context. The state is only written once a packet is authenticated, so forged packets (any
+// SSRC) neither create entries nor move windows.
 type replayTable struct {
-	n     int32  // hot slots in use
-	probe int32  // next hot slot checked for staleness
-	tick  uint32 // packets accepted, wraps
-	keys  [hotSSRCs]uint32
-	hot   [hotSSRCs]replaySlot
-	cold  map[uint32]*replayState
+	ssrcTable[replayState]
 	// unseen is the scratch state lookup returns for an SSRC it does not track yet.
 	unseen replayState
 }
@@ -122,62 +103,17 @@ type replayTable struct {
 // gets a zero scratch state, or errTooManyInboundSSRCs when the table is full. Nothing in the
 // table changes: the packet is not authenticated yet.
 func (t *replayTable) lookup(ssrc uint32) (*replayState, int, error) {
-	for i := range t.n {
-		if t.keys[i] == ssrc {
-			return &t.hot[i].replayState, int(i), nil
-		}
+	if p, slot := t.find(ssrc); p != nil {
+		return p, slot, nil
 	}
-	if p, ok := t.cold[ssrc]; ok {
-		return p, slotCold, nil
-	}
-	if t.size() >= maxSSRCs {
+	if t.full() {
 		return nil, 0, errTooManyInboundSSRCs
 	}
 	t.unseen = replayState{}
 	return &t.unseen, slotNew, nil
 }
 
-// commit records the authenticated packet index in s, the state lookup returned at slot.
+// commit records the authenticated packet index for ssrc, whose state lookup returned at slot.
 func (t *replayTable) commit(ssrc uint32, s *replayState, slot int, index uint64) {
-	s.accept(index)
-	t.tick++
-	switch {
-	case slot >= 0:
-		t.hot[slot].used = t.tick
-	case slot == slotCold:
-		t.promote(ssrc, s)
-	case t.n < hotSSRCs:
-		i := t.n
-		t.n++
-		t.keys[i] = ssrc
-		t.hot[i] = replaySlot{replayState: *s, used: t.tick}
-	default:
-		p := new(replayState) // once per SSRC beyond the hot slots
-		*p = *s
-		if t.cold == nil {
-			t.cold = make(map[uint32]*replayState)
-		}
-		t.cold[ssrc] = p
-		t.promote(ssrc, p)
-	}
+	t.keep(ssrc, s, slot).accept(index)
 }
-
-// promote moves the map SSRC ssrc (state p) into the next probed hot slot if that one has been
-// idle for staleTicks packets; the slot's SSRC moves to the map, reusing p's storage.
-func (t *replayTable) promote(ssrc uint32, p *replayState) {
-	i := t.probe
-	t.probe = (t.probe + 1) % hotSSRCs
-	s := &t.hot[i]
-	if t.tick-s.used < staleTicks {
-		return
-	}
-	delete(t.cold, ssrc)
-	st := *p
-	*p = s.replayState
-	t.cold[t.keys[i]] = p
-	t.keys[i] = ssrc
-	*s = replaySlot{replayState: st, used: t.tick}
-}
-
-// size returns the number of SSRCs tracked.
-func (t *replayTable) size() int { return int(t.n) + len(t.cold) }

@@ -117,15 +117,6 @@ func (t *replayTable) accept(ssrc uint32, index uint64) error {
 	return nil
 }
 
-// hotSet returns the SSRCs in the hot slots.
-func (t *replayTable) hotSet() map[uint32]bool {
-	m := map[uint32]bool{}
-	for _, k := range t.keys[:t.n] {
-		m[k] = true
-	}
-	return m
-}
-
 func TestReplayTableSlots(t *testing.T) {
 	var tab replayTable
 	accept := func(ssrc uint32, index uint64) {

@@ -43,10 +43,10 @@ func TestSendIndex(t *testing.T) {
 }
 
 // hotSet returns the SSRCs in the hot slots.
-func (t *rocTable) hotSet() map[uint32]bool {
+func (t *ssrcTable[T]) hotSet() map[uint32]bool {
 	m := map[uint32]bool{}
-	for _, s := range t.slots[:t.n] {
-		m[s.ssrc] = true
+	for _, k := range t.keys[:t.n] {
+		m[k] = true
 	}
 	return m
 }
