@@ -11,7 +11,7 @@
 // gen sends one small datagram at random intervals (exponential, mean 1/rate) and drains n
 // receiver sockets; fwd answers each arrival with n 1200-byte datagrams, one per receiver
 // (plain WriteToUDP: nothing but a read and the sends), and prints its CPU per wake-up and per
-// datagram sent, from /proc/self/stat, once gen has been quiet for 3 s.
+// datagram sent (getrusage), once gen has been quiet for 3 s.
 package main
 
 import (
@@ -21,8 +21,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -127,18 +125,11 @@ func generate(n int, rate float64, dur time.Duration) error {
 	return nil
 }
 
-// processCPU is this process's user + system CPU time (/proc/self/stat, clock ticks of 10 ms).
+// processCPU is this process's user + system CPU time (getrusage).
 func processCPU() time.Duration {
-	b, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.Atoi(f[11])
-	k, _ := strconv.Atoi(f[12])
-	return time.Duration(u+k) * 10 * time.Millisecond
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
