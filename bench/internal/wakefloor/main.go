@@ -12,6 +12,12 @@
 // receiver sockets; fwd answers each arrival with n 1200-byte datagrams, one per receiver
 // (plain WriteToUDP: nothing but a read and the sends), and prints its CPU per wake-up and per
 // datagram sent (getrusage), once gen has been quiet for 3 s.
+//
+// fwd -raw reads and sends with raw system calls, as the bridge does (its batches and
+// Socket.WriteTo): an ordinary one wakes the runtime's sysmon thread whenever the process was
+// idle. cfwd/cfwd.c is the same forwarder in C, the floor without any runtime:
+//
+//	gcc -O2 -o cfwd bench/internal/wakefloor/cfwd/cfwd.c && taskset -c 1 ./cfwd 10
 package main
 
 import (
@@ -35,11 +41,12 @@ func main() {
 	n := flag.Int("n", 10, "receivers: datagrams sent per wake-up")
 	rate := flag.Float64("rate", 130, "gen: arrivals per second")
 	dur := flag.Duration("d", 20*time.Second, "gen: how long to send")
+	raw := flag.Bool("raw", false, "fwd: raw system calls (no sysmon wake-up)")
 	flag.Parse()
 	var err error
 	switch *mode {
 	case "fwd":
-		err = forward(*n)
+		err = forward(*n, *raw)
 	case "gen":
 		err = generate(*n, *rate, *dur)
 	default:
@@ -53,12 +60,19 @@ func main() {
 
 func addr(port int) *net.UDPAddr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port} }
 
-func forward(n int) error {
+func forward(n int, raw bool) error {
 	c, err := net.ListenUDP("udp4", addr(fwdPort))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	pio := plainIO{c}
+	var rio *rawIO
+	if raw {
+		if rio, err = newRawIO(c, n); err != nil {
+			return err
+		}
+	}
 	in, out := make([]byte, 1500), make([]byte, 1200)
 	var wakes, sent int
 	var start time.Time
@@ -67,7 +81,12 @@ func forward(n int) error {
 		if err := c.SetReadDeadline(time.Now().Add(quiet)); err != nil {
 			return err
 		}
-		if _, _, err := c.ReadFromUDP(in); err != nil {
+		if raw {
+			err = rio.read(in)
+		} else {
+			err = pio.read(in)
+		}
+		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && wakes > 0 {
 				break
 			}
@@ -80,10 +99,10 @@ func forward(n int) error {
 			start, cpu0 = time.Now(), processCPU()
 		}
 		wakes++
-		for i := range n {
-			if _, err := c.WriteToUDP(out, addr(fwdPort+1+i)); err == nil {
-				sent++
-			}
+		if raw {
+			sent += rio.send(out)
+		} else {
+			sent += pio.send(out, n)
 		}
 	}
 	el := time.Since(start) - quiet
@@ -132,4 +151,21 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// plainIO reads and sends through the net package.
+type plainIO struct{ c *net.UDPConn }
+
+func (p plainIO) read(b []byte) error {
+	_, _, err := p.c.ReadFromUDP(b)
+	return err
+}
+
+func (p plainIO) send(b []byte, n int) (sent int) {
+	for i := range n {
+		if _, err := p.c.WriteToUDP(b, addr(fwdPort+1+i)); err == nil {
+			sent++
+		}
+	}
+	return sent
 }
