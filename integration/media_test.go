@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -54,6 +55,7 @@ func TestMediaThreeParticipants(t *testing.T) {
 	// SRs from c reach a translated: on the SSRC a is sent, counts of what a was sent.
 	eventually(t, a.id+" gets translated SRs of "+c.id, func() bool { return a.srCount(c.videoSSRC[0]) > 0 })
 	a.checkSR(t, c.videoSSRC[0])
+	checkRTT(t, rb)
 	checkMetrics(t, rb)
 	checkExpiry(t, ctx, f, a, b, c)
 	for _, c := range clients {
@@ -197,6 +199,28 @@ func checkPLIThrottled(t *testing.T, a, b *client) {
 	t.Logf("PLIs reaching %s: %d of 25 sent by %s (%d in total)", a.id, a.plis.Load()-before, b.id, a.plis.Load())
 	if got := a.plis.Load() - before; got < 1 || got > 3 {
 		t.Errorf("25 PLIs from %s reached %s %d times, want 1 to 3", b.id, a.id, got)
+	}
+}
+
+// checkRTT: the receivers' RRs name the SRs the bridge forwarded them, which gives their
+// round-trip times; /colibri/stats reports the mean as rtt_aggregate (ms), on loopback well
+// under a second.
+func checkRTT(t *testing.T, rb *runningBridge) {
+	var rtt float64
+	eventually(t, "rtt_aggregate measured", func() bool {
+		_, body := rb.get(t, "/colibri/stats")
+		var stats struct {
+			RTT float64 `json:"rtt_aggregate"`
+		}
+		if err := json.Unmarshal([]byte(body), &stats); err != nil {
+			t.Fatalf("/colibri/stats: %v: %s", err, body)
+		}
+		rtt = stats.RTT
+		return rtt > 0
+	})
+	t.Logf("rtt_aggregate %.3f ms", rtt)
+	if rtt >= 1000 {
+		t.Errorf("rtt_aggregate %.1f ms on loopback", rtt)
 	}
 }
 

@@ -43,6 +43,7 @@ type MediaStats struct {
 	BytesReceived, BytesSent                     int64
 	PacketsReceived, PacketsSent                 int64
 	EndpointsSendingAudio, EndpointsSendingVideo int64
+	RTTAggregateMs                               float64 // mean endpoint RTT (rtt_aggregate)
 }
 
 // Sentinel errors of SetReceiverConstraints.
@@ -93,6 +94,9 @@ func (v *Videobridge) applyMediaStats(stats []Stat) {
 	for i := range stats {
 		if x, ok := values[stats[i].Name]; ok {
 			stats[i].Value = x
+		}
+		if stats[i].Name == "rtt_aggregate" {
+			stats[i].Value = m.RTTAggregateMs
 		}
 	}
 }
@@ -167,6 +171,7 @@ func (f *MediaTransports) MediaStats() MediaStats {
 		BytesReceived: i(s.BytesReceived), BytesSent: i(s.BytesSent),
 		PacketsReceived: i(s.RTPReceived), PacketsSent: i(s.RTPSent),
 		EndpointsSendingAudio: int64(r.EndpointsSendingAudio), EndpointsSendingVideo: int64(r.EndpointsSendingVideo),
+		RTTAggregateMs: r.RTTAggregateMs,
 	}
 }
 

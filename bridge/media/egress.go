@@ -21,6 +21,7 @@ const (
 	itemPLI                          // ask this endpoint, a source owner, for a keyframe of ssrc
 	itemSR                           // a source's SR to translate for this receiver (src, enc, si)
 	itemRefresh                      // a new snapshot: wake up and apply it (releases senders of gone sources)
+	itemSweep                        // release the RTX histories idle for sender.HistoryIdle
 )
 
 // item is one egress queue entry, passed by value (no allocation). Media does not pass
@@ -113,7 +114,19 @@ func (e *Endpoint) handle(it *item, now int64) {
 	case itemPLI:
 		e.sendKeyframeRequest(it.ssrc, it.fir)
 	case itemSR:
-		e.forwardSR(it)
+		e.forwardSR(it, now)
+	case itemSweep:
+		e.sweepHistories(now)
+	}
+}
+
+// sweepHistories releases the RTX histories of the sources this receiver has not been sent
+// anything of for sender.HistoryIdle.
+func (e *Endpoint) sweepHistories(now int64) {
+	for _, es := range e.out.senders {
+		if es.s.ExpireHistory(now) {
+			e.cout.historiesExpired.Add(1)
+		}
 	}
 }
 
@@ -224,7 +237,7 @@ func (e *Endpoint) requestKeyframe(es *egSender, sv *srcView, enc int8, now int6
 	if owner == nil || owner.closed.Load() {
 		return
 	}
-	if !es.s.RequestKeyframe(now, &sv.st.kf) {
+	if !es.s.RequestKeyframe(now, e.rtt.Load(), &sv.st.kf) {
 		e.cout.keyframesThrottled.Add(1)
 		return
 	}
@@ -292,6 +305,7 @@ func (e *Endpoint) retransmit(it *item, now int64) {
 		return
 	}
 	in := sender.Input{SrcExt: es.sv.ext}
+	e.out.rx.RTT = e.rtt.Load()
 	for i := -1; i < 16; i++ {
 		if i >= 0 && it.blp&(1<<i) == 0 {
 			continue
@@ -308,8 +322,9 @@ func (e *Endpoint) retransmit(it *item, now int64) {
 	}
 }
 
-// forwardSR sends a source's SR translated for this receiver, if it has been sent anything.
-func (e *Endpoint) forwardSR(it *item) {
+// forwardSR sends a source's SR translated for this receiver, if it has been sent anything,
+// and notes it for the receiver's RTT.
+func (e *Endpoint) forwardSR(it *item, now int64) {
 	es := e.out.senders[it.src.st]
 	if es == nil {
 		return
@@ -320,6 +335,7 @@ func (e *Endpoint) forwardSR(it *item) {
 	}
 	if e.writeRTCP(rtp.AppendSR(e.out.rtcp[:0], si)) {
 		e.cout.srForwarded.Add(1)
+		e.reports.Sent(si.NTPTime, now)
 	}
 }
 

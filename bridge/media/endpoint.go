@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cityjitsi/videobridge/bridge/packet"
+	"github.com/cityjitsi/videobridge/bridge/sender"
 	"github.com/cityjitsi/videobridge/bridge/speaker"
 	"github.com/cityjitsi/videobridge/bridge/transport/endpoint"
 	"github.com/cityjitsi/videobridge/bridge/transport/ice"
@@ -48,6 +49,11 @@ type Endpoint struct {
 	cons atomic.Pointer[constraints]
 	// audioSub is the receiver's ReceiverAudioSubscription; nil until it sends one.
 	audioSub atomic.Pointer[audioSubscription]
+
+	// reports are the SRs egress sent this endpoint, which its reception reports (ingress)
+	// name to give rtt, its round-trip time in ns (0: not measured yet).
+	reports sender.ReportLog
+	rtt     atomic.Int64
 
 	hooks     atomic.Pointer[Hooks]
 	speaker   atomic.Pointer[speaker.Speaker] // Hooks.Speaker, loaded per audio packet

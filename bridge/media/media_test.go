@@ -362,3 +362,100 @@ func TestSenderSSRCsAreBigEndian(t *testing.T) {
 		t.Fatal("helper packet layout")
 	}
 }
+
+// TestRTTFromReceiverReports: a receiver's RR naming an SR the bridge forwarded to it gives
+// its RTT, which then holds back retransmissions within it and shows in the plane's
+// rtt_aggregate; RTX histories idle for sender.HistoryIdle are released by the sweep.
+func TestRTTFromReceiverReports(t *testing.T) {
+	f := newFixture(t, true)
+	a := f.add(jicofoEndpoint("a", 1000, true))
+	b := f.add(jicofoEndpoint("b", 2000, true))
+	b.SetConstraints(180, nil)
+	s := simulcastSender{base: 1000}
+	var sent []parsed
+	for i := range 3 {
+		for _, p := range s.next(i == 0) {
+			a.OnRTP(p)
+		}
+		f.advance(33 * time.Millisecond)
+		f.drain()
+		out, _ := f.trs["b"].take()
+		for _, raw := range out {
+			sent = append(sent, parseOut(t, raw))
+		}
+	}
+	if len(sent) == 0 {
+		t.Fatal("b was sent nothing")
+	}
+	const ntp = uint64(0xe000_1234_5678_0000)
+	a.OnRTCP(rtp.AppendSR(nil, rtp.SenderInfo{SSRC: 1001, NTPTime: ntp, RTPTime: 9000}))
+	f.drain()
+	if _, rtcp := f.trs["b"].take(); len(rtcp) != 1 {
+		t.Fatalf("b got %d RTCP packets, want the SR", len(rtcp))
+	}
+	if b.rtt.Load() != 0 {
+		t.Fatal("RTT known before any report")
+	}
+	// b reports 80 ms after the SR left, having held it 30 ms: 50 ms round trip. Its first
+	// block names an SSRC the bridge never reported on.
+	f.advance(80 * time.Millisecond)
+	b.OnRTCP(rtp.AppendRR(nil, 2000, rtp.ReportBlock{SSRC: 4242, LSR: 0x77},
+		rtp.ReportBlock{SSRC: 1001, LSR: uint32(ntp >> 16 & 0xffff_ffff), DLSR: 30 << 16 / 1000}))
+	if rtt := b.rtt.Load(); rtt < 49e6 || rtt > 51e6 {
+		t.Fatalf("RTT %d ns, want about 50 ms", rtt)
+	}
+	var k keeper
+	f.p.housekeep(&k)
+	if got := f.p.Rates().RTTAggregateMs; got < 49 || got > 51 {
+		t.Errorf("rtt_aggregate %.2f ms, want about 50", got)
+	}
+
+	// A NACK right after a packet went out is held back; 50 ms later it is answered.
+	for _, p := range s.next(false) {
+		a.OnRTP(p)
+	}
+	f.drain()
+	out, _ := f.trs["b"].take()
+	if len(out) == 0 {
+		t.Fatal("b was sent nothing of the new frame")
+	}
+	nack := rtp.AppendNACK(nil, 2000, 1001, []uint16{parseOut(t, out[0]).seq})
+	b.OnRTCP(nack)
+	f.drain()
+	if out, _ := f.trs["b"].take(); len(out) != 0 {
+		t.Errorf("%d retransmissions within the RTT", len(out))
+	}
+	if n := b.Stats().EgressDrops[sender.DropRetransmittedRecently]; n != 1 {
+		t.Errorf("retransmitted_recently drops %d, want 1", n)
+	}
+	f.advance(50 * time.Millisecond)
+	b.OnRTCP(nack)
+	f.drain()
+	if out, _ := f.trs["b"].take(); len(out) != 1 {
+		t.Errorf("%d retransmissions after the RTT, want 1", len(out))
+	}
+
+	// a stops sending. The sweep before sender.HistoryIdle keeps b's history; the one after
+	// releases it, and a NACK then finds nothing.
+	f.advance(time.Duration(sender.HistoryIdle) - 100*time.Millisecond)
+	f.p.housekeep(&k)
+	f.drain()
+	if n := b.Stats().HistoriesExpired; n != 0 {
+		t.Fatalf("%d histories expired early", n)
+	}
+	f.advance(time.Second)
+	k.swept = 0 // sweep on this tick
+	f.p.housekeep(&k)
+	f.drain()
+	if n := b.Stats().HistoriesExpired; n != 1 {
+		t.Fatalf("histories expired %d, want 1 (b's of a's video)", n)
+	}
+	b.OnRTCP(rtp.AppendNACK(nil, 2000, 1001, []uint16{sent[0].seq}))
+	f.drain()
+	if out, _ := f.trs["b"].take(); len(out) != 0 {
+		t.Errorf("%d retransmissions from an expired history", len(out))
+	}
+	if n := b.Stats().EgressDrops[sender.DropNotInHistory]; n != 1 {
+		t.Errorf("not_in_history drops %d, want 1", n)
+	}
+}

@@ -107,7 +107,14 @@ type Rates struct {
 	// EndpointsSendingAudio and EndpointsSendingVideo count endpoints with media of that kind
 	// in the last second.
 	EndpointsSendingAudio, EndpointsSendingVideo int
+	// RTTAggregateMs is the mean round-trip time of the endpoints whose RTT is known, in ms
+	// (JVB's rtt_aggregate; 0 when none is).
+	RTTAggregateMs float64
 }
+
+// historySweep is how often housekeeping asks each endpoint's egress to release the RTX
+// histories idle for sender.HistoryIdle.
+const historySweep = 5 * time.Second
 
 // NewPlane returns a running plane whose endpoints use sock, cert and the bridge's host
 // candidates cands (sock and cert may be nil when opts.Transports is set).
@@ -262,40 +269,68 @@ func (p *Plane) housekeeping() {
 	defer close(p.done)
 	t := time.NewTicker(p.opts.Housekeeping)
 	defer t.Stop()
-	last, lastAt := p.Stats(), p.now()
+	k := keeper{last: p.Stats(), lastAt: p.now()}
+	k.swept = k.lastAt
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
 		}
-		now, wall := p.now(), p.opts.WallClock()
-		eps := p.endpoints()
-		r := Rates{}
-		for _, e := range eps {
-			e.checkLiveness(wall)
-			if a := e.cin.lastAudio.Load(); a != 0 && now-a < int64(time.Second) {
-				r.EndpointsSendingAudio++
-			}
-			if v := e.cin.lastVideo.Load(); v != 0 && now-v < int64(time.Second) {
-				r.EndpointsSendingVideo++
-			}
-		}
-		cur := p.Stats()
-		if dt := now - lastAt; dt > 0 {
-			// An endpoint closing between the two reads of Stats can make a total dip once.
-			per := func(a, b uint64) uint64 {
-				if a < b {
-					return 0
-				}
-				return (a - b) * uint64(time.Second) / uint64(dt)
-			}
-			r.BitsPerSecondIn = 8 * per(cur.BytesReceived, last.BytesReceived)
-			r.BitsPerSecondOut = 8 * per(cur.BytesSent, last.BytesSent)
-			r.PacketsPerSecondIn = per(cur.RTPReceived, last.RTPReceived)
-			r.PacketsPerSecondOut = per(cur.RTPSent, last.RTPSent)
-		}
-		p.rates.Store(&r)
-		last, lastAt = cur, now
+		p.housekeep(&k)
 	}
+}
+
+// keeper is housekeeping's state between ticks.
+type keeper struct {
+	last          Stats // the totals at lastAt
+	lastAt, swept int64 // clock ns of the last tick and of the last history sweep
+}
+
+// housekeep is one housekeeping tick: liveness, the RTX history sweep every historySweep,
+// and the rates since the last tick.
+func (p *Plane) housekeep(k *keeper) {
+	now, wall := p.now(), p.opts.WallClock()
+	sweep := now-k.swept >= int64(historySweep)
+	if sweep {
+		k.swept = now
+	}
+	r := Rates{}
+	var rttSum int64
+	var rttN int
+	for _, e := range p.endpoints() {
+		e.checkLiveness(wall)
+		if sweep {
+			e.pushOwn(item{kind: itemSweep})
+		}
+		if rtt := e.rtt.Load(); rtt > 0 {
+			rttSum += rtt
+			rttN++
+		}
+		if a := e.cin.lastAudio.Load(); a != 0 && now-a < int64(time.Second) {
+			r.EndpointsSendingAudio++
+		}
+		if v := e.cin.lastVideo.Load(); v != 0 && now-v < int64(time.Second) {
+			r.EndpointsSendingVideo++
+		}
+	}
+	if rttN > 0 {
+		r.RTTAggregateMs = float64(rttSum) / float64(rttN) / 1e6
+	}
+	cur := p.Stats()
+	if dt := now - k.lastAt; dt > 0 {
+		// An endpoint closing between the two reads of Stats can make a total dip once.
+		per := func(a, b uint64) uint64 {
+			if a < b {
+				return 0
+			}
+			return (a - b) * uint64(time.Second) / uint64(dt)
+		}
+		r.BitsPerSecondIn = 8 * per(cur.BytesReceived, k.last.BytesReceived)
+		r.BitsPerSecondOut = 8 * per(cur.BytesSent, k.last.BytesSent)
+		r.PacketsPerSecondIn = per(cur.RTPReceived, k.last.RTPReceived)
+		r.PacketsPerSecondOut = per(cur.RTPSent, k.last.RTPSent)
+	}
+	p.rates.Store(&r)
+	k.last, k.lastAt = cur, now
 }

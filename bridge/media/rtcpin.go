@@ -23,6 +23,10 @@ func (e *Endpoint) OnRTCP(b []byte) {
 		switch {
 		case h.Type == rtp.TypeSR:
 			e.onSR(v, pkt, now)
+		case h.Type == rtp.TypeRR:
+			if rr, r := rtp.ParseRR(pkt); r == rtp.DropNone {
+				e.onReports(rr.Reports, now)
+			}
 		case h.Type == rtp.TypeRTPFB && h.Count == rtp.FmtNACK:
 			e.onNACK(pkt)
 		case h.Type == rtp.TypePSFB && h.Count == rtp.FmtPLI:
@@ -49,6 +53,7 @@ func (e *Endpoint) onSR(v *view, pkt []byte, now int64) {
 	if r != rtp.DropNone {
 		return
 	}
+	e.onReports(sr.Reports, now)
 	snap := v.snap
 	rt, ok := snap.routes.Lookup(sr.SSRC)
 	if !ok || rt.RTX {
@@ -66,6 +71,18 @@ func (e *Endpoint) onSR(v *view, pkt []byte, now int64) {
 			if !dst.push(item{kind: itemSR, src: sv, enc: rt.Encoding, si: sr.SenderInfo}) {
 				dst.cin.drops[DropRTCPQueueFull].Add(1)
 			}
+		}
+	}
+}
+
+// onReports takes this endpoint's RTT from the first of its reception reports that names an
+// SR the bridge sent it (media.md §2.6 uses the RTT; JVB reports the latest sample).
+func (e *Endpoint) onReports(blocks rtp.ReportBlocks, now int64) {
+	for i := range blocks.Len() {
+		b := blocks.At(i)
+		if rtt, ok := e.reports.RoundTrip(&b, now); ok {
+			e.rtt.Store(max(rtt, 1)) // 0 means unknown
+			return
 		}
 	}
 }

@@ -67,6 +67,7 @@ type outCounters struct {
 	writeFailed         atomic.Uint64 // refused by the transport (counted there by reason)
 	drops               [sender.NumDropReasons]atomic.Uint64
 	unknownFeedbackSSRC atomic.Uint64 // NACK/PLI for an SSRC this receiver is not sent
+	historiesExpired    atomic.Uint64 // RTX histories released after sender.HistoryIdle
 }
 
 // Stats is a snapshot of media counters (one endpoint, or the plane's totals).
@@ -77,6 +78,7 @@ type Stats struct {
 	KeyframeRequests, KeyframesThrottled     uint64
 	SRForwarded, WriteFailed                 uint64
 	UnknownFeedbackSSRC                      uint64
+	HistoriesExpired                         uint64
 	// IngressDrops by DropReason; EgressDrops by sender.DropReason; TransportDrops by
 	// endpoint.DropReason (SRTP, ICE and send-queue drops of the endpoints' transports).
 	IngressDrops   [numDropReasons]uint64
@@ -98,6 +100,7 @@ func (s *Stats) add(o *Stats) {
 	s.SRForwarded += o.SRForwarded
 	s.WriteFailed += o.WriteFailed
 	s.UnknownFeedbackSSRC += o.UnknownFeedbackSSRC
+	s.HistoriesExpired += o.HistoriesExpired
 	for i := range s.IngressDrops {
 		s.IngressDrops[i] += o.IngressDrops[i]
 	}
@@ -145,6 +148,7 @@ func (e *Endpoint) snapshotStats() Stats {
 		Retransmissions: out.retransmissions.Load(), KeyframeRequests: out.keyframeRequests.Load(),
 		KeyframesThrottled: out.keyframesThrottled.Load(), SRForwarded: out.srForwarded.Load(),
 		WriteFailed: out.writeFailed.Load(), UnknownFeedbackSSRC: out.unknownFeedbackSSRC.Load(),
+		HistoriesExpired: out.historiesExpired.Load(),
 	}
 	for i := range s.IngressDrops {
 		s.IngressDrops[i] = in.drops[i].Load()

@@ -24,6 +24,8 @@ type Receiver struct {
 	Scratch *Scratch
 	// Ext are the receiver's negotiated header extension ids.
 	Ext router.Extensions
+	// RTT is the receiver's round-trip time in ns (0: not measured yet), for Retransmit.
+	RTT int64
 
 	tccSeq uint16 // the bridge's transport-wide sequence number toward this receiver
 	tcc    [2]byte

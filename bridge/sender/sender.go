@@ -22,6 +22,9 @@ const (
 	DropRewrite DropReason = DropReason(selector.NumDropReasons) + iota
 	// DropNotInHistory: a NACKed packet is not (or no longer) in the RTX history.
 	DropNotInHistory
+	// DropRetransmittedRecently: a NACKed packet was (re)sent within the receiver's RTT
+	// (RetransmitDue).
+	DropRetransmittedRecently
 	dropReasonCount
 )
 
@@ -37,6 +40,8 @@ func (r DropReason) String() string {
 		return "rewrite"
 	case r == DropNotInHistory:
 		return "not_in_history"
+	case r == DropRetransmittedRecently:
+		return "retransmitted_recently"
 	}
 	return "unknown"
 }
@@ -157,7 +162,7 @@ func (s *Sender) Forward(b *packet.Buf, in *Input, rx *Receiver, now int64) (out
 	s.packets++
 	s.octets += uint32(b.PayloadLen)
 	if s.video {
-		s.hist.put(b, &d, vp8)
+		s.hist.put(b, &d, vp8, now)
 		s.lastSeq = d.Seq
 	} else {
 		b.Release()
@@ -217,12 +222,17 @@ func packetInfo(b *packet.Buf, keyframes bool) selector.PacketInfo {
 // Retransmit answers a NACK from the receiver for seq (a sequence number it was sent): the
 // packet from the RTX history, rewritten as it was sent, as RTX on the receiver's RTX payload
 // type and the FID SSRC with the bridge's own RTX sequence number; without a negotiated RTX
-// payload type or RTX SSRC, the packet as it was sent (media.md §2.5).
+// payload type or RTX SSRC, the packet as it was sent (media.md §2.5). A packet (re)sent
+// within the receiver's RTT (rx.RTT) is not sent again (RetransmitDue).
 func (s *Sender) Retransmit(seq uint16, in *Input, rx *Receiver, now int64) ([]byte, DropReason) {
 	h := s.hist.get(seq)
 	if h == nil {
 		return nil, DropNotInHistory
 	}
+	if !RetransmitDue(since(h.sent, now), rx.RTT) {
+		return nil, DropRetransmittedRecently
+	}
+	h.sent = msTime(now)
 	d := selector.Decision{Forward: true, Seq: h.seq, Timestamp: h.ts, PictureID: h.pic, TL0PICIDX: h.tl0, Marker: h.marker}
 	n := s.render(h.b, &d, h.vp8, in, rx, now)
 	if n == 0 {
@@ -270,11 +280,12 @@ func (s *Sender) TranslateSR(enc int8, si rtp.SenderInfo) (rtp.SenderInfo, bool)
 	return si, true
 }
 
-// RequestKeyframe reports whether this receiver may ask the source for a keyframe at now:
-// within its own limit (KeyframeLimiter) and the source's (src, shared by every receiver).
-// A request held back by the source's limit does not use up the receiver's.
-func (s *Sender) RequestKeyframe(now int64, src *SourceLimiter) bool {
-	if !s.kf.Check(now) || !src.Allow(now) {
+// RequestKeyframe reports whether this receiver, whose RTT is rtt (0: unknown), may ask the
+// source for a keyframe at now: within its own limit (KeyframeLimiter) and the source's (src,
+// shared by every receiver). A request held back by the source's limit does not use up the
+// receiver's.
+func (s *Sender) RequestKeyframe(now, rtt int64, src *SourceLimiter) bool {
+	if !s.kf.Check(now, rtt) || !src.Allow(now) {
 		return false
 	}
 	s.kf.Record(now)
@@ -283,6 +294,18 @@ func (s *Sender) RequestKeyframe(now int64, src *SourceLimiter) bool {
 
 // Close releases the packets held in the RTX history.
 func (s *Sender) Close() { s.hist.clear() }
+
+// ExpireHistory releases the RTX history when its newest packet was sent HistoryIdle or more
+// before now, and reports whether it did. The sender stays usable: the history fills again
+// with the next packet.
+func (s *Sender) ExpireHistory(now int64) bool {
+	h := s.hist.get(s.lastSeq)
+	if h == nil || since(h.sent, now) < HistoryIdle {
+		return false
+	}
+	s.hist.clear()
+	return true
+}
 
 // Kind is which codec state of a sender its packets use, for PrefetchHead.
 type Kind uint8

@@ -361,6 +361,7 @@ type mediaCollector struct {
 	sock                                 *udp.Socket
 	dropped, retrans, kfSent, kfThrottle *prometheus.Desc
 	srForwarded, rtcpIn, rtcpOut         *prometheus.Desc
+	historiesExpired                     *prometheus.Desc
 	datagramsIn, datagramsOut, gso, gro  *prometheus.Desc
 	messagesOut                          *prometheus.Desc
 }
@@ -370,11 +371,13 @@ func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
 		return prometheus.NewDesc("jitsi_jvb_"+name, help, labels, nil)
 	}
 	return &mediaCollector{plane: p, sock: s,
-		dropped:      d("packets_dropped_total", "Packets dropped by the media path, by stage and reason.", "stage", "reason"),
-		retrans:      d("retransmissions_sent_total", "RTP retransmissions sent in answer to NACKs."),
-		kfSent:       d("keyframe_requests_sent_total", "PLI/FIR sent to media senders."),
-		kfThrottle:   d("keyframe_requests_throttled_total", "Keyframe requests held back by the per-receiver and per-source limits."),
-		srForwarded:  d("sender_reports_forwarded_total", "Sender reports translated and forwarded to receivers."),
+		dropped:     d("packets_dropped_total", "Packets dropped by the media path, by stage and reason.", "stage", "reason"),
+		retrans:     d("retransmissions_sent_total", "RTP retransmissions sent in answer to NACKs."),
+		kfSent:      d("keyframe_requests_sent_total", "PLI/FIR sent to media senders."),
+		kfThrottle:  d("keyframe_requests_throttled_total", "Keyframe requests held back by the per-receiver and per-source limits."),
+		srForwarded: d("sender_reports_forwarded_total", "Sender reports translated and forwarded to receivers."),
+		historiesExpired: d("rtx_histories_expired_total",
+			"Per-receiver RTX histories released after 15 s without a packet."),
 		rtcpIn:       d("rtcp_packets_received_total", "Compound RTCP packets received from endpoints."),
 		rtcpOut:      d("rtcp_packets_sent_total", "Compound RTCP packets sent to endpoints."),
 		datagramsIn:  d("media_datagrams_received_total", "UDP datagrams delivered by the media socket."),
@@ -386,7 +389,7 @@ func newMediaCollector(p *media.Plane, s *udp.Socket) *mediaCollector {
 }
 
 func (c *mediaCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.dropped, c.retrans, c.kfSent, c.kfThrottle, c.srForwarded,
+	for _, d := range []*prometheus.Desc{c.dropped, c.retrans, c.kfSent, c.kfThrottle, c.srForwarded, c.historiesExpired,
 		c.rtcpIn, c.rtcpOut, c.datagramsIn, c.datagramsOut, c.gso, c.gro, c.messagesOut} {
 		ch <- d
 	}
@@ -410,6 +413,7 @@ func (c *mediaCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.kfSent, s.KeyframeRequests)
 	counter(c.kfThrottle, s.KeyframesThrottled)
 	counter(c.srForwarded, s.SRForwarded)
+	counter(c.historiesExpired, s.HistoriesExpired)
 	counter(c.rtcpIn, s.RTCPReceived)
 	counter(c.rtcpOut, s.RTCPSent)
 	counter(c.datagramsIn, us.Received)
