@@ -203,8 +203,9 @@ func checkPLIThrottled(t *testing.T, a, b *client) {
 }
 
 // checkRTT: the receivers' RRs name the SRs the bridge forwarded them, which gives their
-// round-trip times; /colibri/stats reports the mean as rtt_aggregate (ms), on loopback well
-// under a second.
+// round-trip times; /colibri/stats reports the mean as rtt_aggregate (ms). On loopback it is
+// far under 250 ms, which it would not be without the receivers' delays (DLSR, up to pion's
+// 1 s report interval) taken off.
 func checkRTT(t *testing.T, rb *runningBridge) {
 	var rtt float64
 	eventually(t, "rtt_aggregate measured", func() bool {
@@ -219,7 +220,7 @@ func checkRTT(t *testing.T, rb *runningBridge) {
 		return rtt > 0
 	})
 	t.Logf("rtt_aggregate %.3f ms", rtt)
-	if rtt >= 1000 {
+	if rtt >= 250 {
 		t.Errorf("rtt_aggregate %.1f ms on loopback", rtt)
 	}
 }

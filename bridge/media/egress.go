@@ -237,7 +237,7 @@ func (e *Endpoint) requestKeyframe(es *egSender, sv *srcView, enc int8, now int6
 	if owner == nil || owner.closed.Load() {
 		return
 	}
-	if !es.s.RequestKeyframe(now, e.rtt.Load(), &sv.st.kf) {
+	if !es.s.RequestKeyframe(now, &sv.st.kf) {
 		e.cout.keyframesThrottled.Add(1)
 		return
 	}

@@ -300,8 +300,9 @@ func (p *Plane) housekeep(k *keeper) {
 	var rttN int
 	for _, e := range p.endpoints() {
 		e.checkLiveness(wall)
-		if sweep {
-			e.pushOwn(item{kind: itemSweep})
+		// A sweep lost to a full queue is only late: the next comes historySweep later.
+		if sweep && !e.closed.Load() {
+			e.push(item{kind: itemSweep})
 		}
 		if rtt := e.rtt.Load(); rtt > 0 {
 			rttSum += rtt

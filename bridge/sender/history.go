@@ -31,8 +31,9 @@ type histEntry struct {
 // msTime is clock ns as histEntry.sent keeps it.
 func msTime(now int64) uint32 { return uint32(now / 1e6) }
 
-// since is the time from a histEntry.sent to now, in ns.
-func since(sent uint32, now int64) int64 { return int64(msTime(now)-sent) * 1e6 }
+// since is the time from a histEntry.sent to now, in ns; 0 if sent is later than now (a
+// caller's older clock reading must not look like 49 days).
+func since(sent uint32, now int64) int64 { return max(int64(int32(msTime(now)-sent)), 0) * 1e6 }
 
 // history is a ring indexed by outgoing sequence number.
 type history struct {

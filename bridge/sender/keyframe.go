@@ -5,9 +5,8 @@ import "sync/atomic"
 // Keyframe request limits (media.md §2.6 and §6, JVB's KeyframeRequester): unthrottled PLIs
 // make Chrome's encoder collapse (pitfall 6).
 const (
-	// KeyframeMinInterval is the least time between two requests for one source from anyone,
-	// and between two requests of one receiver for one source while its RTT is unknown
-	// (KeyframeInterval).
+	// KeyframeMinInterval is the least time between two requests of one receiver for one
+	// source, and between two requests for one source from anyone.
 	KeyframeMinInterval int64 = 200e6
 	// KeyframeWindow and KeyframeMaxPerWindow: at most 3 requests per 10 s per receiver and
 	// source.
@@ -23,31 +22,20 @@ type KeyframeLimiter struct {
 	n     int
 }
 
-// Allow reports whether a request at now is within the limits (RTT unknown), and records it
-// when it is.
+// Allow reports whether a request at now is within the limits, and records it when it is.
 func (l *KeyframeLimiter) Allow(now int64) bool {
-	if !l.Check(now, 0) {
+	if !l.Check(now) {
 		return false
 	}
 	l.Record(now)
 	return true
 }
 
-// KeyframeInterval is the least time between two requests of one receiver for one source:
-// RTT + 10 ms when that is shorter than KeyframeMinInterval (rtt 0: unknown).
-func KeyframeInterval(rtt int64) int64 {
-	if rtt <= 0 {
-		return KeyframeMinInterval
-	}
-	return min(KeyframeMinInterval, rtt+10e6)
-}
-
-// Check reports whether a request at now is within the limits, for a receiver whose RTT is
-// rtt (0: unknown), without recording it.
-func (l *KeyframeLimiter) Check(now, rtt int64) bool {
+// Check reports whether a request at now is within the limits, without recording it.
+func (l *KeyframeLimiter) Check(now int64) bool {
 	if l.n > 0 {
 		last := l.times[(l.next+KeyframeMaxPerWindow-1)%KeyframeMaxPerWindow]
-		if now-last < KeyframeInterval(rtt) {
+		if now-last < KeyframeMinInterval {
 			return false
 		}
 	}

@@ -13,9 +13,11 @@ import (
 // (DLSR) gives RTT = arrival − sent − DLSR.
 const (
 	// reportLogSize SRs are remembered per receiver. A receiver's report names the last SR
-	// of each SSRC, at most about 1.5 s old (an SR per SSRC every 0.5–1.5 s); with
-	// reportLogGap between the SRs noted, 64 slots cover 1.6 s however many sources are
-	// forwarded.
+	// of each SSRC, for video at most about 1.5 s old (Chrome: an SR per video SSRC every
+	// 0.5–1.5 s); with reportLogGap between the SRs noted, 64 slots cover at least 1.6 s
+	// however many sources are forwarded. Audio SRs are sparser (about every 5 s): in a large
+	// audio-only conference a report may name an SR already forgotten, and gives no sample.
+	// One matching block per report is enough.
 	reportLogSize       = 64
 	reportLogGap  int64 = 25e6
 	// MaxRTT bounds a plausible sample: anything longer is a stale or forged LSR.
@@ -28,16 +30,17 @@ type ReportLog struct {
 	// slots hold LSR<<32 | send time in 1/65536 s, written and read whole.
 	slots  [reportLogSize]atomic.Uint64
 	next   int
-	lastAt int64
+	lastAt int64 // when the last SR was noted, if noted
+	noted  bool
 }
 
 // Sent notes an SR with NTP time ntp sent at now (clock ns), unless one was noted less than
 // reportLogGap before.
 func (l *ReportLog) Sent(ntp uint64, now int64) {
-	if l.lastAt != 0 && now-l.lastAt < reportLogGap {
+	if l.noted && now-l.lastAt < reportLogGap {
 		return
 	}
-	l.lastAt = now
+	l.lastAt, l.noted = now, true
 	l.slots[l.next].Store(uint64(ntpMiddle(ntp))<<32 | uint64(shortTime(now)))
 	l.next = (l.next + 1) % reportLogSize
 }

@@ -180,25 +180,29 @@ func TestExpireHistory(t *testing.T) {
 	s.Close()
 }
 
-func TestKeyframeInterval(t *testing.T) {
-	for _, c := range []struct{ rtt, want int64 }{
-		{0, 200 * ms}, {50 * ms, 60 * ms}, {190 * ms, 200 * ms}, {500 * ms, 200 * ms},
+func TestSince(t *testing.T) {
+	for _, c := range []struct {
+		sent uint32
+		now  int64
+		want int64
+	}{
+		{msTime(1000 * ms), 1250 * ms, 250 * ms},
+		{0xffff_fff0, 0x1_0000_0010 * ms, 0x20 * ms}, // across the 2^32 ms wrap
+		{msTime(1000 * ms), 990 * ms, 0},             // a clock reading older than the send
 	} {
-		if got := KeyframeInterval(c.rtt); got != c.want {
-			t.Errorf("KeyframeInterval(%d ms) = %d ms, want %d", c.rtt/ms, got/ms, c.want/ms)
+		if got := since(c.sent, c.now); got != c.want {
+			t.Errorf("since(%d, %d) = %d, want %d", c.sent, c.now, got, c.want)
 		}
 	}
-	// With a 50 ms RTT a receiver may ask again after 60 ms, still at most 3 per 10 s.
-	var l KeyframeLimiter
-	var got []bool
-	for _, at := range []int64{0, 50, 60, 130, 200} {
-		ok := l.Check(at*ms, 50*ms)
-		if ok {
-			l.Record(at * ms)
-		}
-		got = append(got, ok)
-	}
-	if want := []bool{true, false, true, true, false}; !reflect.DeepEqual(got, want) {
-		t.Errorf("allowed %v, want %v", got, want)
+}
+
+// TestReportLogFromZero: an SR noted at clock 0 holds the next one back like any other.
+func TestReportLogFromZero(t *testing.T) {
+	var l ReportLog
+	l.Sent(1<<32, 0)
+	l.Sent(2<<32, 10*ms)
+	b := report(2<<32, 0)
+	if _, ok := l.RoundTrip(&b, 20*ms); ok {
+		t.Error("an SR 10 ms after one noted at clock 0 was noted")
 	}
 }

@@ -232,7 +232,6 @@ func (s *Sender) Retransmit(seq uint16, in *Input, rx *Receiver, now int64) ([]b
 	if !RetransmitDue(since(h.sent, now), rx.RTT) {
 		return nil, DropRetransmittedRecently
 	}
-	h.sent = msTime(now)
 	d := selector.Decision{Forward: true, Seq: h.seq, Timestamp: h.ts, PictureID: h.pic, TL0PICIDX: h.tl0, Marker: h.marker}
 	n := s.render(h.b, &d, h.vp8, in, rx, now)
 	if n == 0 {
@@ -240,6 +239,7 @@ func (s *Sender) Retransmit(seq uint16, in *Input, rx *Receiver, now int64) ([]b
 	}
 	rtxPT := rx.RTXFor[h.b.PayloadType&0x7f]
 	if rtxPT == 0 || s.rtx == 0 {
+		h.sent = msTime(now)
 		return rx.scratch().out[:n], DropNone
 	}
 	var p rtp.Packet
@@ -252,6 +252,7 @@ func (s *Sender) Retransmit(seq uint16, in *Input, rx *Receiver, now int64) ([]b
 	if m == 0 {
 		return nil, DropRewrite
 	}
+	h.sent = msTime(now)
 	return sc.tmp[:m], DropNone
 }
 
@@ -280,12 +281,15 @@ func (s *Sender) TranslateSR(enc int8, si rtp.SenderInfo) (rtp.SenderInfo, bool)
 	return si, true
 }
 
-// RequestKeyframe reports whether this receiver, whose RTT is rtt (0: unknown), may ask the
-// source for a keyframe at now: within its own limit (KeyframeLimiter) and the source's (src,
-// shared by every receiver). A request held back by the source's limit does not use up the
-// receiver's.
-func (s *Sender) RequestKeyframe(now, rtt int64, src *SourceLimiter) bool {
-	if !s.kf.Check(now, rtt) || !src.Allow(now) {
+// RequestKeyframe reports whether this receiver may ask the source for a keyframe at now:
+// within its own limit (KeyframeLimiter) and the source's (src, shared by every receiver).
+// A request held back by the source's limit does not use up the receiver's.
+//
+// JVB shortens the per-receiver interval to RTT + 10 ms when that is less than 200 ms
+// (media.md §2.6), but the per-source limit of one request per 200 ms still holds, so the
+// shorter interval never lets a request through: it is left out.
+func (s *Sender) RequestKeyframe(now int64, src *SourceLimiter) bool {
+	if !s.kf.Check(now) || !src.Allow(now) {
 		return false
 	}
 	s.kf.Record(now)
