@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -67,7 +68,27 @@ func TestBridgeChannel(t *testing.T) {
 	}
 	t.Logf("constraints → first packet of the new layer: up (180→720) %s; down (720→180) %s; "+
 		"constraints → keyframe request at the sender %s", latencySummary(up), latencySummary(down), latencySummary(pli))
+	checkSpeakerStats(t, rb)
 	checkBridgeLog(t, rb)
+}
+
+// checkSpeakerStats: /colibri/stats counts the dominant speaker changes of both conferences
+// (at least c's and b's turns in each) and what they did about keyframes (checkSpeakerAndLastN).
+func checkSpeakerStats(t *testing.T, rb *runningBridge) {
+	_, body := rb.get(t, "/colibri/stats")
+	var s struct {
+		Changes    int `json:"total_dominant_speaker_changes"`
+		Sent       int `json:"preemptive_kfr_sent"`
+		Suppressed int `json:"preemptive_kfr_suppressed"`
+	}
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("/colibri/stats: %v: %s", err, body)
+	}
+	t.Logf("dominant speaker changes %d, pre-emptive keyframe requests sent %d, suppressed %d", s.Changes, s.Sent, s.Suppressed)
+	if s.Changes < 4 || s.Sent < 2 || s.Suppressed < 2 || s.Sent+s.Suppressed > s.Changes {
+		t.Errorf("dominant speaker changes %d, pre-emptive keyframe requests sent %d, suppressed %d: want ≥ 4, ≥ 2, ≥ 2",
+			s.Changes, s.Sent, s.Suppressed)
+	}
 }
 
 // checkBridgeLog stops the bridge and fails the test if its log shows a panic or, for a
@@ -245,10 +266,16 @@ func checkEndpointMessage(t *testing.T, a, b, c *chClient) {
 
 // checkSpeakerAndLastN: with lastN 1, a receives only the dominant speaker's video. c speaks
 // and becomes dominant (everyone is told); a then gets c alone; b takes over (c in
-// previousSpeakers) and a's video follows.
+// previousSpeakers) and a's video follows. b has c's camera on stage meanwhile, so c's turn
+// asks c for a keyframe pre-emptively and b's turn does not (only b's own stage shows a
+// camera): checkSpeakerStats counts both.
 func checkSpeakerAndLastN(t *testing.T, a, b, c *chClient) {
 	ma := a.mark()
 	a.send(t, rvc(1, 180, nil))
+	stage := rvc(-1, 180, nil)
+	stage["onStageSources"] = []string{c.id + "-v0"}
+	b.send(t, stage)
+	defer b.send(t, rvc(-1, 180, nil))
 	for _, step := range []struct{ speaker, other *chClient }{{c, b}, {b, c}} {
 		marks := map[*chClient]int{a: a.mark(), b: b.mark(), c: c.mark()}
 		step.other.loud.Store(false)

@@ -41,6 +41,10 @@ type Conference interface {
 	// BandwidthEstimate returns the bridge's estimate toward receiver in bps, or -1 when there
 	// is none yet. It feeds ConnectionStats every 10 s.
 	BandwidthEstimate(receiver string) int64
+
+	// DominantSpeakerChanged reports a new dominant speaker (not a return from silence to the
+	// same one) and whether to ask it for a keyframe pre-emptively (media.md §2.6).
+	DominantSpeakerChanged(endpoint string, kf PreemptiveKeyframe)
 }
 
 // Source is one video source.

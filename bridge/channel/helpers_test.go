@@ -27,6 +27,7 @@ type fakeConf struct {
 	audio     map[string]bc.ReceiverAudioSubscription
 	bwe       map[string]int64
 	gate      chan struct{} // when set, VideoSources waits for it
+	speakers  []string      // DominantSpeakerChanged calls: "endpoint:decision"
 }
 
 func newFakeConf(sources ...Source) *fakeConf {
@@ -83,6 +84,18 @@ func (f *fakeConf) BandwidthEstimate(receiver string) int64 {
 		return v
 	}
 	return -1
+}
+
+func (f *fakeConf) DominantSpeakerChanged(endpoint string, kf PreemptiveKeyframe) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.speakers = append(f.speakers, endpoint+":"+[]string{"none", "suppressed", "requested"}[kf])
+}
+
+func (f *fakeConf) speakerChanges() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.speakers)
 }
 
 func (f *fakeConf) constraints(receiver string) Constraints {

@@ -80,6 +80,7 @@ type Hub struct {
 	eps       map[string]*epState
 	order     []string // endpoints in join order
 	speech    []string // endpoints in speech-activity order, most recent dominant speaker first
+	dominant  string   // the speaker last reported to Conference.DominantSpeakerChanged
 	sources   []Source // the latest Conference.VideoSources
 	senderMax map[string]int
 }

@@ -252,6 +252,50 @@ func TestLastNFollowsDominantSpeaker(t *testing.T) {
 	if got, want := conf.constraints("r").Sources, []SourceConstraint{{"a-v0", 360}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after b left r gets %+v, want %+v", got, want)
 	}
+	// Three changes reached the Conference. Nobody had a camera on stage (r asked for
+	// last-N only), so no keyframe was asked for; after b left, two endpoints remain and
+	// nothing is considered.
+	if got, want := conf.speakerChanges(), strs("a:suppressed", "b:suppressed", "a:none"); !reflect.DeepEqual(got, want) {
+		t.Errorf("DominantSpeakerChanged calls %v, want %v", got, want)
+	}
+}
+
+// TestPreemptiveKeyframeOnStage: with a camera on someone's stage, a new dominant speaker is
+// asked for a keyframe.
+func TestPreemptiveKeyframeOnStage(t *testing.T) {
+	conf := newFakeConf(cam("a", "a-v0"), cam("b", "b-v0"))
+	th := newTestHub(t, conf, Options{})
+	a, b, r := th.add(t, "a", false), th.add(t, "b", false), th.add(t, "r", false)
+	lr := connect(t, r)
+	receive(t, r, lr, `{"colibriClass":"ReceiverVideoConstraints","onStageSources":["b-v0"]}`)
+	levels := map[*Channel]func(int64) int{a: talker(500, 3000), b: talker(3000, 6000), r: func(int64) int { return -1 }}
+	speak(t, th, []*Channel{a, b, r}, -20, 3600, func(c *Channel, t int64) int { return levels[c](t) })
+	if got, want := conf.speakerChanges(), strs("a:requested", "b:requested"); !reflect.DeepEqual(got, want) {
+		t.Errorf("DominantSpeakerChanged calls %v, want %v", got, want)
+	}
+}
+
+func TestDecidePreemptiveKeyframe(t *testing.T) {
+	sources := []Source{{Name: "a-v0", Owner: "a"}, {Name: "b-v0", Owner: "b", Type: bc.VideoTypeCamera},
+		{Name: "b-v1", Owner: "b", Type: bc.VideoTypeDesktop}}
+	for _, c := range []struct {
+		name      string
+		endpoints int
+		onStage   map[string][]string
+		want      PreemptiveKeyframe
+	}{
+		{"two endpoints", 2, map[string][]string{"r": {"b-v0"}}, KeyframeNotConsidered},
+		{"camera on a stage", 3, map[string][]string{"r": {"b-v0"}}, KeyframeRequested},
+		{"untyped counts as camera", 3, map[string][]string{"r": {"a-v0"}}, KeyframeRequested},
+		{"only the speaker's own stage", 3, map[string][]string{"a": {"b-v0"}}, KeyframeSuppressed},
+		{"a screen share on stage", 3, map[string][]string{"r": {"b-v1"}}, KeyframeSuppressed},
+		{"an unknown source on stage", 3, map[string][]string{"r": {"x-v0"}}, KeyframeSuppressed},
+		{"nothing on stage", 5, map[string][]string{"r": nil, "s": {}}, KeyframeSuppressed},
+	} {
+		if got := DecidePreemptiveKeyframe("a", c.endpoints, c.onStage, sources); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
 }
 
 func TestForwardedSourcesOnChange(t *testing.T) {

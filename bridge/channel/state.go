@@ -36,6 +36,9 @@ func (h *Hub) removeEndpoint(c *Channel, speakerChanged bool) {
 		}
 	}
 	h.recompute()
+	if d := h.speakers.Current(); speakerChanged && !d.Silence && d.Dominant != h.dominant {
+		h.dominantChanged(d.Dominant)
+	}
 }
 
 // recompute derives every receiver's effective constraints from the current sources, speech
@@ -163,6 +166,9 @@ func (h *Hub) decide() {
 	}
 	h.broadcast(&bridgechannel.DominantSpeakerEndpointChangeEvent{
 		DominantSpeakerEndpoint: d.Dominant, PreviousSpeakers: d.Previous, Silence: d.Silence})
+	if !d.Silence {
+		h.dominantChanged(d.Dominant)
+	}
 }
 
 // connectionStats sends every connected endpoint its bandwidth estimate, once one exists.

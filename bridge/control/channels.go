@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -27,6 +28,11 @@ type channelConference struct {
 	id  string
 	hub *channel.Hub
 	log *zap.Logger
+	// media is the conference's media plane, for pre-emptive keyframe requests; speech and
+	// after are MediaTransports' counters and timer.
+	media  *media.Conference
+	speech *speechCounters
+	after  func(time.Duration, func())
 	// info is the conference's latest published snapshot (ConferenceChanged).
 	info atomic.Pointer[ConferenceInfo]
 
@@ -47,9 +53,10 @@ type videoTypeOverride struct {
 	signaled VideoType
 }
 
-func newChannelConference(id string, plane *media.Plane, o channel.Options) *channelConference {
-	cc := &channelConference{id: id, log: o.Log, eps: map[string]*media.Endpoint{},
-		types: map[string]videoTypeOverride{}}
+func newChannelConference(id string, plane *media.Plane, speech *speechCounters, after func(time.Duration, func()),
+	o channel.Options) *channelConference {
+	cc := &channelConference{id: id, log: o.Log, media: plane.Conference(id), speech: speech, after: after,
+		eps: map[string]*media.Endpoint{}, types: map[string]videoTypeOverride{}}
 	// The speaker levels come from the media path with the plane's clock.
 	o.Now = plane.Now
 	cc.hub = channel.NewHub(cc, o)
@@ -221,6 +228,25 @@ func (cc *channelConference) SetAudioSubscription(receiver string, s bridgechann
 // ConnectionStats is not sent.
 func (cc *channelConference) BandwidthEstimate(string) int64 { return -1 }
 
+// DominantSpeakerChanged implements channel.Conference: it counts the change and, when the
+// Hub decided so, asks the new speaker for a keyframe after the RTT-based delay (media.md
+// §2.6). A later change does not cancel a pending request (neither does JVB's).
+func (cc *channelConference) DominantSpeakerChanged(endpoint string, kf channel.PreemptiveKeyframe) {
+	cc.speech.changes.Add(1)
+	switch kf {
+	case channel.KeyframeSuppressed:
+		cc.speech.kfrSuppressed.Add(1)
+	case channel.KeyframeRequested:
+		cc.speech.kfrSent.Add(1)
+		request := func() { cc.media.RequestKeyframe(endpoint) }
+		if d := cc.media.PreemptiveKeyframeDelay(endpoint); d > 0 {
+			cc.after(d, request)
+		} else {
+			request()
+		}
+	}
+}
+
 // channelConference returns the bridge-channel state of a conference, creating it when create
 // is set.
 func (f *MediaTransports) channelConference(confID string, create bool) *channelConference {
@@ -235,7 +261,11 @@ func (f *MediaTransports) channelConference(confID string, create bool) *channel
 		if log == nil {
 			log = zap.NewNop()
 		}
-		cc = newChannelConference(confID, f.Plane, channel.Options{Log: log, LastNLimit: f.LastNLimit})
+		after := f.AfterFunc
+		if after == nil {
+			after = func(d time.Duration, fn func()) { time.AfterFunc(d, fn) }
+		}
+		cc = newChannelConference(confID, f.Plane, &f.speech, after, channel.Options{Log: log, LastNLimit: f.LastNLimit})
 		f.confs[confID] = cc
 	}
 	return cc

@@ -187,3 +187,56 @@ func TestBridgeChannelWiring(t *testing.T) {
 }
 
 func timeAfter() <-chan time.Time { return time.After(waitLimit) }
+
+// TestDominantSpeakerChanges: the Hub's dominant speaker changes are counted in the stats, and
+// a pre-emptive keyframe request reaches the new speaker after the RTT-based delay, through
+// MediaTransports.AfterFunc.
+func TestDominantSpeakerChanges(t *testing.T) {
+	cb := newChannelBridge(t)
+	type timer struct {
+		d time.Duration
+		f func()
+	}
+	timers := make(chan timer, 4)
+	cb.mt.AfterFunc = func(d time.Duration, f func()) { timers <- timer{d, f} }
+	mustDo(t, cb.Videobridge, allocate(meeting, true, createEP("a")))
+	mustDo(t, cb.Videobridge, allocate(meeting, false, createEP("b")))
+	srcA := createEP("a")
+	srcA.Create, srcA.Media, srcA.Capabilities, srcA.Transport = false, nil, nil, nil
+	srcA.Sources = cameraSources("a", 1000)
+	mustDo(t, cb.Videobridge, update(meeting, srcA))
+	info, _ := cb.Conference(meeting)
+	cc := cb.mt.channelConference(info.ID, false)
+	epA := cc.endpoint("a")
+
+	cc.DominantSpeakerChanged("b", channel.KeyframeNotConsidered)
+	cc.DominantSpeakerChanged("b", channel.KeyframeSuppressed)
+	cc.DominantSpeakerChanged("a", channel.KeyframeRequested)
+	stats := cb.Stats()
+	for name, want := range map[string]int64{"total_dominant_speaker_changes": 3, "preemptive_kfr_sent": 1,
+		"preemptive_kfr_suppressed": 1} {
+		if got := statValue(stats, name); got != want {
+			t.Errorf("%s = %v, want %d", name, got, want)
+		}
+	}
+	var tm timer
+	select {
+	case tm = <-timers:
+	default:
+		t.Fatal("no keyframe request scheduled")
+	}
+	if tm.d != 10*time.Millisecond {
+		t.Errorf("delay %v with no RTT known, want 10ms", tm.d)
+	}
+	if got := epA.Stats().KeyframeRequests; got != 0 {
+		t.Fatalf("%d keyframe requests before the delay", got)
+	}
+	tm.f()
+	deadline := time.Now().Add(waitLimit)
+	for epA.Stats().KeyframeRequests != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("keyframe requests written to a: %d, want 1", epA.Stats().KeyframeRequests)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

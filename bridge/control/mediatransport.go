@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -44,6 +46,8 @@ type MediaStats struct {
 	PacketsReceived, PacketsSent                 int64
 	EndpointsSendingAudio, EndpointsSendingVideo int64
 	RTTAggregateMs                               float64 // mean endpoint RTT (rtt_aggregate)
+	DominantSpeakerChanges                       int64
+	PreemptiveKFRSent, PreemptiveKFRSuppressed   int64
 }
 
 // Sentinel errors of SetReceiverConstraints.
@@ -90,6 +94,8 @@ func (v *Videobridge) applyMediaStats(stats []Stat) {
 		"total_bytes_received": m.BytesReceived, "total_bytes_sent": m.BytesSent,
 		"total_packets_received": m.PacketsReceived, "total_packets_sent": m.PacketsSent,
 		"endpoints_sending_audio": m.EndpointsSendingAudio, "endpoints_sending_video": m.EndpointsSendingVideo,
+		"total_dominant_speaker_changes": m.DominantSpeakerChanges,
+		"preemptive_kfr_sent":            m.PreemptiveKFRSent, "preemptive_kfr_suppressed": m.PreemptiveKFRSuppressed,
 	}
 	for i := range stats {
 		if x, ok := values[stats[i].Name]; ok {
@@ -118,9 +124,20 @@ type MediaTransports struct {
 	LastNLimit int
 	// Log is for the bridge channels; nil logs nothing.
 	Log *zap.Logger
+	// AfterFunc runs f after d (a pre-emptive keyframe request's delay); nil means
+	// time.AfterFunc.
+	AfterFunc func(d time.Duration, f func())
 
 	mu    sync.Mutex // guards confs
 	confs map[string]*channelConference
+	// speech counts the conferences' dominant speaker changes and what they did about
+	// keyframes (total_dominant_speaker_changes, preemptive_kfr_sent/_suppressed).
+	speech speechCounters
+}
+
+// speechCounters are the bridge-wide dominant speaker statistics.
+type speechCounters struct {
+	changes, kfrSent, kfrSuppressed atomic.Int64
 }
 
 // NewEndpointTransport implements TransportFactory.
@@ -171,7 +188,9 @@ func (f *MediaTransports) MediaStats() MediaStats {
 		BytesReceived: i(s.BytesReceived), BytesSent: i(s.BytesSent),
 		PacketsReceived: i(s.RTPReceived), PacketsSent: i(s.RTPSent),
 		EndpointsSendingAudio: int64(r.EndpointsSendingAudio), EndpointsSendingVideo: int64(r.EndpointsSendingVideo),
-		RTTAggregateMs: r.RTTAggregateMs,
+		RTTAggregateMs:         r.RTTAggregateMs,
+		DominantSpeakerChanges: f.speech.changes.Load(),
+		PreemptiveKFRSent:      f.speech.kfrSent.Load(), PreemptiveKFRSuppressed: f.speech.kfrSuppressed.Load(),
 	}
 }
 

@@ -459,3 +459,44 @@ func TestRTTFromReceiverReports(t *testing.T) {
 		t.Errorf("not_in_history drops %d, want 1", n)
 	}
 }
+
+// TestPreemptiveKeyframe: the delay follows the RTTs (media.md §2.6), and the request reaches
+// the speaker as a PLI on its first video SSRC however many were just sent.
+func TestPreemptiveKeyframe(t *testing.T) {
+	f := newFixture(t, true)
+	a := f.add(jicofoEndpoint("a", 1000, true))
+	b := f.add(jicofoEndpoint("b", 2000, true))
+	c := f.add(jicofoEndpoint("c", 3000, false))
+	if d := f.c.PreemptiveKeyframeDelay("a"); d != 10*time.Millisecond {
+		t.Errorf("delay with no RTT known %v, want 10ms", d)
+	}
+	a.rtt.Store(int64(30 * time.Millisecond))
+	b.rtt.Store(int64(80 * time.Millisecond))
+	c.rtt.Store(int64(50 * time.Millisecond))
+	for id, want := range map[string]time.Duration{"a": 60 * time.Millisecond, "b": -20 * time.Millisecond,
+		"c": 40 * time.Millisecond} {
+		if d := f.c.PreemptiveKeyframeDelay(id); d != want {
+			t.Errorf("delay for %s %v, want %v", id, d, want)
+		}
+	}
+	f.drain()
+	f.trs["a"].take()
+	for range 3 { // not throttled: each goes
+		if !f.c.RequestKeyframe("a") {
+			t.Fatal("request not queued")
+		}
+	}
+	f.drain()
+	_, rtcp := f.trs["a"].take()
+	if len(rtcp) != 3 {
+		t.Fatalf("a got %d RTCP packets, want 3 PLIs", len(rtcp))
+	}
+	for _, raw := range rtcp {
+		if pli, r := rtp.ParsePLI(raw); r != rtp.DropNone || pli.MediaSSRC != 1001 {
+			t.Errorf("request %x: %+v %v, want a PLI for 1001", raw, pli, r)
+		}
+	}
+	if f.c.RequestKeyframe("c") || f.c.RequestKeyframe("nobody") {
+		t.Error("a request for an endpoint without video was queued")
+	}
+}
