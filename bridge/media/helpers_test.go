@@ -148,6 +148,25 @@ func (f *fixture) publish() {
 
 func (f *fixture) advance(d time.Duration) { f.clock.Add(int64(d)) }
 
+// sendFrames has src send n frames of s (the first a keyframe) 33 ms apart, draining egress
+// after each, and returns what the endpoint rx was sent meanwhile.
+func (f *fixture) sendFrames(t *testing.T, src *Endpoint, s *simulcastSender, rx string, n int) []parsed {
+	t.Helper()
+	var sent []parsed
+	for i := range n {
+		for _, p := range s.next(i == 0) {
+			src.OnRTP(p)
+		}
+		f.advance(33 * time.Millisecond)
+		f.drain()
+		out, _ := f.trs[rx].take()
+		for _, raw := range out {
+			sent = append(sent, parseOut(t, raw))
+		}
+	}
+	return sent
+}
+
 // drain runs the (manual) egress workers on the test goroutine until nothing is queued.
 func (f *fixture) drain() {
 	for progress := true; progress; {

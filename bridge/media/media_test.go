@@ -165,18 +165,7 @@ func TestNACKAnsweredWithRTX(t *testing.T) {
 	b := f.add(jicofoEndpoint("b", 2000, true))
 	b.SetConstraints(180, nil)
 	s := simulcastSender{base: 1000}
-	var sent []parsed
-	for i := range 5 {
-		for _, p := range s.next(i == 0) {
-			a.OnRTP(p)
-		}
-		f.advance(33 * time.Millisecond)
-		f.drain()
-		out, _ := f.trs["b"].take()
-		for _, raw := range out {
-			sent = append(sent, parseOut(t, raw))
-		}
-	}
+	sent := f.sendFrames(t, a, &s, "b", 5)
 	if len(sent) < 3 {
 		t.Fatalf("b got %d packets", len(sent))
 	}
@@ -372,18 +361,7 @@ func TestRTTFromReceiverReports(t *testing.T) {
 	b := f.add(jicofoEndpoint("b", 2000, true))
 	b.SetConstraints(180, nil)
 	s := simulcastSender{base: 1000}
-	var sent []parsed
-	for i := range 3 {
-		for _, p := range s.next(i == 0) {
-			a.OnRTP(p)
-		}
-		f.advance(33 * time.Millisecond)
-		f.drain()
-		out, _ := f.trs["b"].take()
-		for _, raw := range out {
-			sent = append(sent, parseOut(t, raw))
-		}
-	}
+	sent := f.sendFrames(t, a, &s, "b", 3)
 	if len(sent) == 0 {
 		t.Fatal("b was sent nothing")
 	}
