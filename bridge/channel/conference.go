@@ -42,8 +42,9 @@ type Conference interface {
 	// is none yet. It feeds ConnectionStats every 10 s.
 	BandwidthEstimate(receiver string) int64
 
-	// DominantSpeakerChanged reports a new dominant speaker (not a return from silence to the
-	// same one) and whether to ask it for a keyframe pre-emptively (media.md §2.6).
+	// DominantSpeakerChanged reports each change of the dominant speaker that is not to
+	// silence (a return from silence counts again, as in JVB) and whether to ask the speaker
+	// for a keyframe pre-emptively (media.md §2.6).
 	DominantSpeakerChanged(endpoint string, kf PreemptiveKeyframe)
 }
 

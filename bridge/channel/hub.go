@@ -80,7 +80,6 @@ type Hub struct {
 	eps       map[string]*epState
 	order     []string // endpoints in join order
 	speech    []string // endpoints in speech-activity order, most recent dominant speaker first
-	dominant  string   // the speaker last reported to Conference.DominantSpeakerChanged
 	sources   []Source // the latest Conference.VideoSources
 	senderMax map[string]int
 }
@@ -169,14 +168,22 @@ func (h *Hub) RemoveEndpoint(id string) {
 	c := h.channels[id]
 	delete(h.channels, id)
 	// Under mu, like the Add in AddEndpoint, so that an endpoint re-added with the same id at
-	// once keeps a live Speaker.
-	speakerChanged := c != nil && h.speakers.Remove(id)
+	// once keeps a live Speaker. Who dominates before and after is taken here too: a decision
+	// tick on the hub goroutine before removeEndpoint runs must not hide the change.
+	var before, after speaker.Decision
+	speakerChanged := false
+	if c != nil {
+		before = h.speakers.Current()
+		speakerChanged = h.speakers.Remove(id)
+		after = h.speakers.Current()
+	}
 	h.mu.Unlock()
 	if c == nil {
 		return
 	}
 	c.close()
-	h.post(func() { h.removeEndpoint(c, speakerChanged) })
+	newDominant := after.Dominant != before.Dominant && !after.Silence
+	h.post(func() { h.removeEndpoint(c, speakerChanged, newDominant, after.Dominant) })
 }
 
 // SourcesChanged tells the Hub that Conference.VideoSources changed (sources added or

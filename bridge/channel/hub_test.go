@@ -499,3 +499,29 @@ func TestHubLifecycle(t *testing.T) {
 		t.Fatal("closed hub accepted an endpoint")
 	}
 }
+
+// TestSpeakerChangesOnRemoval: removing a previous speaker changes nobody's dominance and is
+// not reported; removing the dominant speaker is, with the decision for the one left
+// dominant.
+func TestSpeakerChangesOnRemoval(t *testing.T) {
+	conf := newFakeConf(cam("a", "a-v0"), cam("b", "b-v0"), cam("c", "c-v0"))
+	th := newTestHub(t, conf, Options{})
+	a, b, c := th.add(t, "a", false), th.add(t, "b", false), th.add(t, "c", false)
+	th.add(t, "r", false)
+	levels := map[*Channel]func(int64) int{a: talker(500, 3000), b: talker(3000, 6000), c: talker(6000, 9000)}
+	speak(t, th, []*Channel{a, b, c}, -20, 9600, func(ch *Channel, t int64) int { return levels[ch](t) })
+	want := strs("a:suppressed", "b:suppressed", "c:suppressed")
+	if got := conf.speakerChanges(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("DominantSpeakerChanged calls %v, want %v", got, want)
+	}
+	th.RemoveEndpoint("a") // a previous speaker: c still dominates
+	th.flush(t)
+	if got := conf.speakerChanges(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a previous speaker left: %v, want %v", got, want)
+	}
+	th.RemoveEndpoint("c") // the dominant speaker: b, the previous one, takes over
+	th.flush(t)
+	if got, want := conf.speakerChanges(), append(want, "b:none"); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the dominant speaker left: %v, want %v", got, want)
+	}
+}

@@ -59,7 +59,6 @@ func (h *Hub) dominantChanged(dominant string) {
 	if dominant == "" {
 		return
 	}
-	h.dominant = dominant
 	onStage := make(map[string][]string, len(h.eps))
 	for id, ep := range h.eps {
 		onStage[id] = ep.settings.OnStage

@@ -20,8 +20,9 @@ func (h *Hub) addEndpoint(c *Channel) {
 }
 
 // removeEndpoint forgets c; speakerChanged reports that removing it from the dominant speaker
-// identification changed what DominantSpeakerEndpointChangeEvent announces.
-func (h *Hub) removeEndpoint(c *Channel, speakerChanged bool) {
+// identification changed what DominantSpeakerEndpointChangeEvent announces, newDominant that
+// it made dominant the new dominant speaker (JVB counts that as a change).
+func (h *Hub) removeEndpoint(c *Channel, speakerChanged, newDominant bool, dominant string) {
 	if ep := h.eps[c.id]; ep == nil || ep.ch != c {
 		return
 	}
@@ -36,8 +37,8 @@ func (h *Hub) removeEndpoint(c *Channel, speakerChanged bool) {
 		}
 	}
 	h.recompute()
-	if d := h.speakers.Current(); speakerChanged && !d.Silence && d.Dominant != h.dominant {
-		h.dominantChanged(d.Dominant)
+	if newDominant {
+		h.dominantChanged(dominant)
 	}
 }
 

@@ -28,9 +28,7 @@ type channelConference struct {
 	id  string
 	hub *channel.Hub
 	log *zap.Logger
-	// media is the conference's media plane, for pre-emptive keyframe requests; speech and
-	// after are MediaTransports' counters and timer.
-	media  *media.Conference
+	// speech and after are MediaTransports' counters and timer (pre-emptive keyframes).
 	speech *speechCounters
 	after  func(time.Duration, func())
 	// info is the conference's latest published snapshot (ConferenceChanged).
@@ -55,7 +53,7 @@ type videoTypeOverride struct {
 
 func newChannelConference(id string, plane *media.Plane, speech *speechCounters, after func(time.Duration, func()),
 	o channel.Options) *channelConference {
-	cc := &channelConference{id: id, log: o.Log, media: plane.Conference(id), speech: speech, after: after,
+	cc := &channelConference{id: id, log: o.Log, speech: speech, after: after,
 		eps: map[string]*media.Endpoint{}, types: map[string]videoTypeOverride{}}
 	// The speaker levels come from the media path with the plane's clock.
 	o.Now = plane.Now
@@ -237,9 +235,13 @@ func (cc *channelConference) DominantSpeakerChanged(endpoint string, kf channel.
 	case channel.KeyframeSuppressed:
 		cc.speech.kfrSuppressed.Add(1)
 	case channel.KeyframeRequested:
-		cc.speech.kfrSent.Add(1)
-		request := func() { cc.media.RequestKeyframe(endpoint) }
-		if d := cc.media.PreemptiveKeyframeDelay(endpoint); d > 0 {
+		cc.speech.kfrSent.Add(1) // when scheduled, as JVB counts
+		ep := cc.endpoint(endpoint)
+		if ep == nil {
+			return
+		}
+		request := func() { ep.RequestKeyframe() }
+		if d := ep.PreemptiveKeyframeDelay(); d > 0 {
 			cc.after(d, request)
 		} else {
 			request()

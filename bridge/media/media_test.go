@@ -439,42 +439,65 @@ func TestRTTFromReceiverReports(t *testing.T) {
 }
 
 // TestPreemptiveKeyframe: the delay follows the RTTs (media.md §2.6), and the request reaches
-// the speaker as a PLI on its first video SSRC however many were just sent.
+// the speaker as a PLI on its first video SSRC (FIR without PLI support), within the source's
+// limit only.
 func TestPreemptiveKeyframe(t *testing.T) {
 	f := newFixture(t, true)
 	a := f.add(jicofoEndpoint("a", 1000, true))
 	b := f.add(jicofoEndpoint("b", 2000, true))
 	c := f.add(jicofoEndpoint("c", 3000, false))
-	if d := f.c.PreemptiveKeyframeDelay("a"); d != 10*time.Millisecond {
+	if d := a.PreemptiveKeyframeDelay(); d != 10*time.Millisecond {
 		t.Errorf("delay with no RTT known %v, want 10ms", d)
 	}
 	a.rtt.Store(int64(30 * time.Millisecond))
 	b.rtt.Store(int64(80 * time.Millisecond))
 	c.rtt.Store(int64(50 * time.Millisecond))
-	for id, want := range map[string]time.Duration{"a": 60 * time.Millisecond, "b": -20 * time.Millisecond,
-		"c": 40 * time.Millisecond} {
-		if d := f.c.PreemptiveKeyframeDelay(id); d != want {
-			t.Errorf("delay for %s %v, want %v", id, d, want)
+	for e, want := range map[*Endpoint]time.Duration{a: 60 * time.Millisecond, b: -20 * time.Millisecond,
+		c: 40 * time.Millisecond} {
+		if d := e.PreemptiveKeyframeDelay(); d != want {
+			t.Errorf("delay for %s %v, want %v", e.ID(), d, want)
 		}
 	}
 	f.drain()
 	f.trs["a"].take()
-	for range 3 { // not throttled: each goes
-		if !f.c.RequestKeyframe("a") {
-			t.Fatal("request not queued")
-		}
+	// The first goes; the second is within the source's 200 ms; the third is after it.
+	var got []bool
+	for _, step := range []time.Duration{0, 100 * time.Millisecond, 100 * time.Millisecond} {
+		f.advance(step)
+		got = append(got, a.RequestKeyframe())
+	}
+	if want := []bool{true, false, true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("requests queued %v, want %v", got, want)
 	}
 	f.drain()
 	_, rtcp := f.trs["a"].take()
-	if len(rtcp) != 3 {
-		t.Fatalf("a got %d RTCP packets, want 3 PLIs", len(rtcp))
+	if len(rtcp) != 2 {
+		t.Fatalf("a got %d RTCP packets, want 2 PLIs", len(rtcp))
 	}
 	for _, raw := range rtcp {
 		if pli, r := rtp.ParsePLI(raw); r != rtp.DropNone || pli.MediaSSRC != 1001 {
 			t.Errorf("request %x: %+v %v, want a PLI for 1001", raw, pli, r)
 		}
 	}
-	if f.c.RequestKeyframe("c") || f.c.RequestKeyframe("nobody") {
+	if c.RequestKeyframe() {
 		t.Error("a request for an endpoint without video was queued")
+	}
+
+	// An owner that signaled no PLI gets a FIR.
+	ec := jicofoEndpoint("d", 4000, true)
+	ec.PayloadTypes[1].PLI = false
+	d := f.add(ec)
+	f.drain()
+	f.trs["d"].take()
+	if !d.RequestKeyframe() {
+		t.Fatal("request to d not queued")
+	}
+	f.drain()
+	_, rtcp = f.trs["d"].take()
+	if len(rtcp) != 1 {
+		t.Fatalf("d got %d RTCP packets, want a FIR", len(rtcp))
+	}
+	if fir, r := rtp.ParseFIR(rtcp[0]); r != rtp.DropNone || fir.Len() != 1 || fir.Entry(0).SSRC != 4001 {
+		t.Errorf("request to d %x: %v, want a FIR for 4001", rtcp[0], r)
 	}
 }
