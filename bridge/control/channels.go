@@ -30,6 +30,9 @@ type channelConference struct {
 	log *zap.Logger
 	// speech and after are MediaTransports' counters and timer (pre-emptive keyframes).
 	speech *speechCounters
+	// router is the conference's routing input as last published; owned by the conference
+	// worker (ConferenceChanged).
+	router routerMemo
 	after  func(time.Duration, func())
 	// info is the conference's latest published snapshot (ConferenceChanged).
 	info atomic.Pointer[ConferenceInfo]

@@ -172,8 +172,15 @@ func (f *MediaTransports) ConferenceChanged(info *ConferenceInfo) {
 		f.closeChannels(info.ID)
 		return
 	}
-	f.Plane.Conference(info.ID).Update(RouterConfig(info), info.Feedback.VideoSSRC)
-	if cc := f.channelConference(info.ID, false); cc != nil {
+	cc := f.channelConference(info.ID, false)
+	var cfg router.Config
+	if cc != nil {
+		cfg = cc.router.config(info)
+	} else {
+		cfg = RouterConfig(info)
+	}
+	f.Plane.Conference(info.ID).Update(cfg, info.Feedback.VideoSSRC)
+	if cc != nil {
 		cc.update(info)
 	}
 }
@@ -239,10 +246,64 @@ func (t *mediaTransport) SetReceiverConstraints(defaultMaxHeight int, perSource 
 
 // RouterConfig converts a conference snapshot to the router's input.
 func RouterConfig(info *ConferenceInfo) router.Config {
-	cfg := router.Config{Endpoints: make([]router.EndpointConfig, 0, len(info.Endpoints))}
-	for i := range info.Endpoints {
-		cfg.Endpoints = append(cfg.Endpoints, routerEndpoint(&info.Endpoints[i]))
+	var m routerMemo
+	return m.config(info)
+}
+
+// routerMemo keeps each endpoint's router input between snapshots of one conference. Every
+// change (a join, its sources, a leave) republishes the whole conference, and converting
+// every endpoint again made a join storm quadratic: 10 % of the bridge's CPU while 50
+// endpoints a second joined a lecture of 300. Endpoint's slices are replaced, never modified
+// in place, so the same backing arrays (and lengths) mean the same content.
+type routerMemo map[string]memoEntry
+
+type memoEntry struct {
+	key routerKey
+	cfg router.EndpointConfig
+}
+
+// routerKey is what routerEndpoint reads of an Endpoint, its slices by identity.
+type routerKey struct {
+	visitor                bool
+	forceMute              ForceMute
+	pts                    *PayloadType
+	hes                    *HeaderExtension
+	audio                  *AudioSource
+	video                  *VideoSource
+	nPT, nHE, nAudio, nVid int
+}
+
+func keyOf(ep *Endpoint) routerKey {
+	return routerKey{visitor: ep.Visitor, forceMute: ep.ForceMute,
+		pts: first(ep.Media.PayloadTypes), hes: first(ep.Media.HeaderExtensions),
+		audio: first(ep.Sources.Audio), video: first(ep.Sources.Video),
+		nPT: len(ep.Media.PayloadTypes), nHE: len(ep.Media.HeaderExtensions),
+		nAudio: len(ep.Sources.Audio), nVid: len(ep.Sources.Video)}
+}
+
+func first[T any](s []T) *T {
+	if len(s) == 0 {
+		return nil
 	}
+	return &s[0]
+}
+
+// config converts info, reusing the conversion of every endpoint unchanged since the last
+// call, and forgets the endpoints info no longer has.
+func (m *routerMemo) config(info *ConferenceInfo) router.Config {
+	cfg := router.Config{Endpoints: make([]router.EndpointConfig, 0, len(info.Endpoints))}
+	next := make(routerMemo, len(info.Endpoints))
+	for i := range info.Endpoints {
+		ep := &info.Endpoints[i]
+		k := keyOf(ep)
+		e, ok := (*m)[ep.ID]
+		if !ok || e.key != k {
+			e = memoEntry{key: k, cfg: routerEndpoint(ep)}
+		}
+		next[ep.ID] = e
+		cfg.Endpoints = append(cfg.Endpoints, e.cfg)
+	}
+	*m = next
 	return cfg
 }
 

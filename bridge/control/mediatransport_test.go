@@ -197,3 +197,39 @@ func TestRouterConfig(t *testing.T) {
 		t.Errorf("RouterConfig:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestRouterConfigMemo: the memo converts an endpoint again only when what the conversion
+// reads was replaced, gives what RouterConfig gives, and forgets endpoints that left.
+func TestRouterConfigMemo(t *testing.T) {
+	pts := []PayloadType{{MediaType: "audio", PayloadType: colibri2.PayloadType{ID: 111, Name: "opus", ClockRate: 48000}}}
+	a := Endpoint{ID: "a", Media: Media{PayloadTypes: pts}, Sources: Sources{Audio: []AudioSource{{Name: "a-a0", SSRC: 10}}}}
+	b := Endpoint{ID: "b", Media: Media{PayloadTypes: pts}}
+	var m routerMemo
+	check := func(info *ConferenceInfo) router.Config {
+		t.Helper()
+		got := m.config(info)
+		if want := RouterConfig(info); !reflect.DeepEqual(got, want) {
+			t.Fatalf("memo gives %+v, RouterConfig %+v", got, want)
+		}
+		return got
+	}
+	first := check(&ConferenceInfo{Endpoints: []Endpoint{a, b}})
+	// b's sources replaced (as the conference worker does): only b is converted again.
+	b.Sources = Sources{Audio: []AudioSource{{Name: "b-a0", SSRC: 20}}}
+	second := check(&ConferenceInfo{Endpoints: []Endpoint{a, b}})
+	if &second.Endpoints[0].Audio[0] != &first.Endpoints[0].Audio[0] {
+		t.Error("unchanged a was converted again")
+	}
+	if len(second.Endpoints[1].Audio) != 1 {
+		t.Error("b's new source is missing")
+	}
+	// A value change of a compared field converts again too.
+	a.ForceMute.Audio = true
+	if third := check(&ConferenceInfo{Endpoints: []Endpoint{a, b}}); !third.Endpoints[0].ForceMuteAudio {
+		t.Error("a's force-mute not applied")
+	}
+	check(&ConferenceInfo{Endpoints: []Endpoint{b}})
+	if _, ok := m["a"]; ok || len(m) != 1 {
+		t.Errorf("memo keeps %d endpoints after a left", len(m))
+	}
+}
