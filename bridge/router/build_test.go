@@ -109,7 +109,7 @@ func TestBuildEmpty(t *testing.T) {
 
 func TestCodecAndKind(t *testing.T) {
 	for name, want := range map[string]Codec{"opus": CodecOpus, "VP8": CodecVP8, "vp9": CodecVP9, "AV1": CodecAV1,
-		"H264": CodecH264, "rtx": CodecRTX, "red": CodecRED, "telephone-event": CodecOther} {
+		"H264": CodecH264, "rtx": CodecRTX, "red": CodecRED, "AV1X": CodecAV1, "Opus": CodecOpus, "vp10": CodecOther, "": CodecOther, "telephone-event": CodecOther} {
 		if got := CodecOf(name); got != want {
 			t.Errorf("CodecOf(%q) = %d, want %d", name, got, want)
 		}

@@ -53,23 +53,22 @@ const (
 
 // CodecOf maps an SDP encoding name (case-insensitive) to a Codec.
 func CodecOf(name string) Codec {
-	switch strings.ToLower(name) {
-	case "opus":
-		return CodecOpus
-	case "vp8":
-		return CodecVP8
-	case "vp9":
-		return CodecVP9
-	case "av1", "av1x":
-		return CodecAV1
-	case "h264":
-		return CodecH264
-	case "rtx":
-		return CodecRTX
-	case "red":
-		return CodecRED
+	// EqualFold, not a switch on ToLower: every routing snapshot classifies every endpoint's
+	// payload types (Jicofo offers about 15), and ToLower allocates for "VP8".
+	for _, c := range codecNames {
+		if strings.EqualFold(name, c.name) {
+			return c.codec
+		}
 	}
 	return CodecOther
+}
+
+var codecNames = [...]struct {
+	name  string
+	codec Codec
+}{
+	{"opus", CodecOpus}, {"vp8", CodecVP8}, {"vp9", CodecVP9}, {"av1", CodecAV1}, {"av1x", CodecAV1},
+	{"h264", CodecH264}, {"rtx", CodecRTX}, {"red", CodecRED},
 }
 
 // Header extension URIs the forwarding path knows (media.md §2.1).
