@@ -110,7 +110,12 @@ func (c *Conference) NewEndpoint(id string, creds ice.Credentials) (*Endpoint, e
 		return nil, err
 	}
 	c.eps[id] = e
-	c.publishLocked()
+	// Only a configuration that already lists id routes anything to or from e. Otherwise the
+	// next Update adds it, and a snapshot now would be the current one again, rebuilt and
+	// handed to every endpoint: a join storm paid that once per join for the whole conference.
+	if slices.ContainsFunc(c.cfg.Endpoints, func(ec router.EndpointConfig) bool { return ec.ID == id }) {
+		c.publishLocked()
+	}
 	return e, nil
 }
 

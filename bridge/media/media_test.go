@@ -9,6 +9,7 @@ import (
 	"github.com/cityjitsi/videobridge/bridge/rtp"
 	"github.com/cityjitsi/videobridge/bridge/selector"
 	"github.com/cityjitsi/videobridge/bridge/sender"
+	"github.com/cityjitsi/videobridge/bridge/transport/ice"
 )
 
 func TestAudioGoesToEveryOtherEndpoint(t *testing.T) {
@@ -500,4 +501,31 @@ func TestPreemptiveKeyframe(t *testing.T) {
 	if fir, r := rtp.ParseFIR(rtcp[0]); r != rtp.DropNone || fir.Len() != 1 || fir.Entry(0).SSRC != 4001 {
 		t.Errorf("request to d %x: %v, want a FIR for 4001", rtcp[0], r)
 	}
+}
+
+// TestNewEndpointPublishes: a new endpoint changes the routing snapshot only when the
+// configuration already lists it; otherwise the next Update adds it.
+func TestNewEndpointPublishes(t *testing.T) {
+	f := newFixture(t, true)
+	a := f.add(jicofoEndpoint("a", 1000, true))
+	before := a.view.Load()
+	b, err := f.c.NewEndpoint("b", ice.NewCredentials(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.view.Load() != before || b.view.Load() != nil {
+		t.Error("an endpoint the configuration does not list made a new snapshot")
+	}
+	// Listed first (as after a failed creation that the control plane still has), then created.
+	f.cfg = append(f.cfg, jicofoEndpoint("c", 3000, true))
+	f.publish()
+	c, err := f.c.NewEndpoint("c", ice.NewCredentials(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.view.Load(); v == nil || v.snap.eps[v.idx] != c {
+		t.Error("an endpoint the configuration lists got no view when created")
+	}
+	b.Close()
+	c.Close()
 }
