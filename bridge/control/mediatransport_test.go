@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -52,7 +53,7 @@ type mediaBridge struct {
 	fakes map[string]*mediaFake // by local ufrag
 }
 
-func newMediaBridge(t *testing.T) *mediaBridge {
+func newMediaBridge(t testing.TB) *mediaBridge {
 	cert, err := dtls.NewCertificate()
 	if err != nil {
 		t.Fatal(err)
@@ -231,5 +232,31 @@ func TestRouterConfigMemo(t *testing.T) {
 	check(&ConferenceInfo{Endpoints: []Endpoint{b}})
 	if _, ok := m["a"]; ok || len(m) != 1 {
 		t.Errorf("memo keeps %d endpoints after a left", len(m))
+	}
+}
+
+// BenchmarkJoin measures what one endpoint joining and leaving costs the conference worker,
+// the bridge channel and the media plane in a lecture of n endpoints (one sender): the work
+// that grows with the conference and makes a join storm quadratic. Real media plane, fake
+// transports.
+func BenchmarkJoin(b *testing.B) {
+	for _, n := range []int{10, 300} {
+		b.Run(fmt.Sprintf("%d-endpoints", n), func(b *testing.B) {
+			mb := newMediaBridge(b)
+			mustDo(b, mb.Videobridge, allocate(meeting, true, createEP("s")))
+			s := createEP("s")
+			s.Create, s.Media, s.Capabilities, s.Transport = false, nil, nil, nil
+			s.Sources = cameraSources("s", 1000)
+			mustDo(b, mb.Videobridge, update(meeting, s))
+			for i := range n - 1 {
+				mustDo(b, mb.Videobridge, allocate(meeting, false, createEP(fmt.Sprintf("r%d", i))))
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				id := fmt.Sprintf("j%d", i)
+				mustDo(b, mb.Videobridge, allocate(meeting, false, createEP(id)))
+				mustDo(b, mb.Videobridge, update(meeting, expireEP(id)))
+			}
+		})
 	}
 }

@@ -192,9 +192,12 @@ func (c *Conference) publishLocked() {
 			e.push(item{kind: itemRefresh})
 		}
 	}
+	// Endpoints the configuration does not (or no longer) list keep no view. Only this
+	// function stores views, under c.mu, so a view of another snapshot means unlisted (a
+	// search by id per endpoint made each publish quadratic in the conference's size).
 	for _, e := range c.eps {
-		if routes.EndpointIndex(e.id) < 0 {
-			e.view.Store(nil) // not (or no longer) in the configuration
+		if v := e.view.Load(); v != nil && v.snap != s {
+			e.view.Store(nil)
 		}
 	}
 }

@@ -526,6 +526,12 @@ func TestNewEndpointPublishes(t *testing.T) {
 	if v := c.view.Load(); v == nil || v.snap.eps[v.idx] != c {
 		t.Error("an endpoint the configuration lists got no view when created")
 	}
+	// Unlisted again: c loses its view, a keeps one.
+	f.cfg = f.cfg[:1]
+	f.publish()
+	if c.view.Load() != nil || a.view.Load() == nil {
+		t.Errorf("after c left the configuration: c's view %v, a's %v", c.view.Load(), a.view.Load())
+	}
 	b.Close()
 	c.Close()
 }
