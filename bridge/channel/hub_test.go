@@ -525,3 +525,34 @@ func TestSpeakerChangesOnRemoval(t *testing.T) {
 		t.Errorf("after the dominant speaker left: %v, want %v", got, want)
 	}
 }
+
+// TestSourcelessJoinAndLeave: an endpoint without sources joining or leaving changes no other
+// receiver's constraints (none is applied again), gets its own, and its leaving still lowers the
+// sender's aggregate when it was the one asking for the most.
+func TestSourcelessJoinAndLeave(t *testing.T) {
+	conf := newFakeConf(cam("a", "a-v0"))
+	th := newTestHub(t, conf, Options{})
+	a, r1 := th.add(t, "a", false), th.add(t, "r1", false)
+	la, l1 := connect(t, a), connect(t, r1)
+	expect(t, la, &bc.SenderSourceConstraints{SourceName: "a-v0"}, &bc.ForwardedSources{})
+	expect(t, l1, &bc.ForwardedSources{})
+	receive(t, r1, l1, `{"colibriClass":"ReceiverVideoConstraints","defaultConstraints":{"maxHeight":720}}`)
+	expect(t, la, &bc.SenderSourceConstraints{SourceName: "a-v0", MaxHeight: 720})
+
+	applied := conf.applyCount("r1")
+	r2 := th.add(t, "r2", false)
+	l2 := connect(t, r2)
+	expect(t, l2, &bc.ForwardedSources{})
+	if got := conf.applyCount("r1"); got != applied {
+		t.Errorf("r2 joining re-applied r1's constraints (%d → %d)", applied, got)
+	}
+	if got, want := conf.constraints("r2").Sources, []SourceConstraint{{"a-v0", 0}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("r2's constraints %+v, want %+v", got, want)
+	}
+	receive(t, r2, l2, `{"colibriClass":"ReceiverVideoConstraints","defaultConstraints":{"maxHeight":180}}`)
+	expectNothing(t, th, a, la) // 720 still wanted
+
+	th.RemoveEndpoint("r1")
+	th.flush(t)
+	expect(t, la, &bc.SenderSourceConstraints{SourceName: "a-v0", MaxHeight: 180})
+}

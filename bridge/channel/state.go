@@ -16,7 +16,7 @@ func (h *Hub) addEndpoint(c *Channel) {
 	h.order = append(h.order, c.id)
 	// A new endpoint has never spoken: JVB appends it to the speech-activity list.
 	h.speech = append(h.speech, c.id)
-	h.recompute()
+	h.recomputeAfter(c.id, true)
 }
 
 // removeEndpoint forgets c; speakerChanged reports that removing it from the dominant speaker
@@ -36,7 +36,7 @@ func (h *Hub) removeEndpoint(c *Channel, speakerChanged, newDominant bool, domin
 				DominantSpeakerEndpoint: d.Dominant, PreviousSpeakers: d.Previous, Silence: d.Silence})
 		}
 	}
-	h.recompute()
+	h.recomputeAfter(c.id, false)
 	if newDominant {
 		h.dominantChanged(dominant)
 	}
@@ -45,26 +45,51 @@ func (h *Hub) removeEndpoint(c *Channel, speakerChanged, newDominant bool, domin
 // recompute derives every receiver's effective constraints from the current sources, speech
 // order and settings, hands changed ones to the Conference, then updates the sender-side
 // aggregates. JVB re-runs allocation on every such input change (media.md §3.2).
-func (h *Hub) recompute() {
-	h.sources = h.conf.VideoSources()
+func (h *Hub) recompute() { h.recomputeWith(h.conf.VideoSources()) }
+
+func (h *Hub) recomputeWith(sources []Source) {
+	h.sources = sources
 	base := LastNOrder(h.speech, h.sources)
 	for _, id := range h.order {
-		ep := h.eps[id]
-		s := ep.settings
-		s.LastN = CapLastN(s.LastN, h.lastNLimit)
-		order := Prioritize(base, id, s.OnStage, s.Selected)
-		heights := Effective(s, order)
-		c := Constraints{Sources: make([]SourceConstraint, len(order)), OnStage: slices.Clone(s.OnStage)}
-		for i, src := range order {
-			c.Sources[i] = SourceConstraint{Name: src.Name, MaxHeight: heights[src.Name]}
-		}
-		if ep.applied && c.Equal(ep.constraints) {
-			continue
-		}
-		ep.applied, ep.constraints, ep.heights = true, c, heights
-		h.conf.ApplyConstraints(id, c)
+		h.applyConstraints(id, base)
 	}
 	h.updateSenderConstraints()
+}
+
+// recomputeAfter is recompute after endpoint id joined (joined) or left. When id owns no
+// video source and the sources are as they were, no other receiver's constraints can change
+// (the last-N order ranks source owners only), so only a joiner's own are derived: a join
+// storm no longer recomputes every receiver per join. The sender aggregates are updated
+// either way (a leaver's constraints no longer count).
+func (h *Hub) recomputeAfter(id string, joined bool) {
+	sources := h.conf.VideoSources()
+	if !slices.Equal(sources, h.sources) || slices.ContainsFunc(sources, func(s Source) bool { return s.Owner == id }) {
+		h.recomputeWith(sources)
+		return
+	}
+	if joined {
+		h.applyConstraints(id, LastNOrder(h.speech, h.sources))
+	}
+	h.updateSenderConstraints()
+}
+
+// applyConstraints derives receiver id's effective constraints from the last-N order base
+// and its settings, and hands them to the Conference when they changed.
+func (h *Hub) applyConstraints(id string, base []Source) {
+	ep := h.eps[id]
+	s := ep.settings
+	s.LastN = CapLastN(s.LastN, h.lastNLimit)
+	order := Prioritize(base, id, s.OnStage, s.Selected)
+	heights := Effective(s, order)
+	c := Constraints{Sources: make([]SourceConstraint, len(order)), OnStage: slices.Clone(s.OnStage)}
+	for i, src := range order {
+		c.Sources[i] = SourceConstraint{Name: src.Name, MaxHeight: heights[src.Name]}
+	}
+	if ep.applied && c.Equal(ep.constraints) {
+		return
+	}
+	ep.applied, ep.constraints, ep.heights = true, c, heights
+	h.conf.ApplyConstraints(id, c)
 }
 
 // updateSenderConstraints aggregates, per source, the receivers' effective constraints and
