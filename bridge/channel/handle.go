@@ -122,12 +122,13 @@ func (h *Hub) wantsStats(r *epState, sender string, recent []string) bool {
 
 // setVideoType applies a SourceVideoTypeMessage for one of the sender's own sources.
 func (h *Hub) setVideoType(ep *epState, source string, t bridgechannel.VideoType) {
-	owned := slices.ContainsFunc(h.sources, func(s Source) bool { return s.Name == source && s.Owner == ep.ch.id })
-	if !owned {
-		// The registry may have changed since the last recompute: ask again before refusing.
-		h.sources = h.conf.VideoSources()
-		owned = slices.ContainsFunc(h.sources, func(s Source) bool { return s.Name == source && s.Owner == ep.ch.id })
+	owns := func(srcs []Source) bool {
+		return slices.ContainsFunc(srcs, func(s Source) bool { return s.Name == source && s.Owner == ep.ch.id })
 	}
+	// The registry may have changed since the last recompute: ask again before refusing. Only
+	// a recompute sets h.sources: recomputeAfter relies on it being what the constraints were
+	// last derived from.
+	owned := owns(h.sources) || owns(h.conf.VideoSources())
 	if !owned {
 		ep.ch.stats.ignored.Add(1)
 		ep.ch.log.Debug("video type for a source the endpoint does not own ignored", zap.String("source", source))

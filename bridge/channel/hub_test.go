@@ -555,4 +555,26 @@ func TestSourcelessJoinAndLeave(t *testing.T) {
 	th.RemoveEndpoint("r1")
 	th.flush(t)
 	expect(t, la, &bc.SenderSourceConstraints{SourceName: "a-v0", MaxHeight: 180})
+
+	// Equivalence: after these partial recomputes a full one finds nothing to apply or send.
+	before := map[string]int{"a": conf.applyCount("a"), "r2": conf.applyCount("r2")}
+	th.post(th.recompute)
+	th.flush(t)
+	for id, n := range before {
+		if got := conf.applyCount(id); got != n {
+			t.Errorf("a full recompute re-applied %s's constraints (%d → %d)", id, n, got)
+		}
+	}
+	expectNothing(t, th, a, la)
+
+	// Sources changed since the last recompute (no SourcesChanged yet): a sourceless join
+	// recomputes everyone.
+	conf.mu.Lock()
+	conf.sources = append(conf.sources, cam("a", "a-v1"))
+	conf.mu.Unlock()
+	n := conf.applyCount("r2")
+	th.add(t, "r3", false)
+	if conf.applyCount("r2") == n {
+		t.Error("r2's constraints were not recomputed with a's new source")
+	}
 }

@@ -121,7 +121,8 @@ func (c *Conference) NewEndpoint(id string, creds ice.Credentials) (*Endpoint, e
 
 // Update replaces the conference's routing configuration: cfg lists the endpoints in
 // creation order with their media and sources; fbSSRC is the conference's video feedback
-// SSRC (jvb-v0). cfg is not retained.
+// SSRC (jvb-v0). cfg is kept and read, never modified: the control plane shares an unchanged
+// endpoint's slices between consecutive configurations.
 func (c *Conference) Update(cfg router.Config, fbSSRC uint32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

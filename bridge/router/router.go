@@ -136,7 +136,8 @@ type EndpointConfig struct {
 	Video                          []VideoSource
 }
 
-// Config is a conference as the router sees it: its endpoints in creation order.
+// Config is a conference as the router sees it: its endpoints in creation order. The router
+// only reads it; callers may share an endpoint's slices between configurations.
 type Config struct {
 	Endpoints []EndpointConfig
 }
