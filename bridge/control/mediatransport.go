@@ -255,11 +255,15 @@ func RouterConfig(info *ConferenceInfo) router.Config {
 // every endpoint again made a join storm quadratic: 10 % of the bridge's CPU while 50
 // endpoints a second joined a lecture of 300. Endpoint's slices are replaced, never modified
 // in place, so the same backing arrays (and lengths) mean the same content.
-type routerMemo map[string]memoEntry
+type routerMemo struct {
+	byID map[string]*memoEntry
+	gen  uint64 // counts config calls; an entry not seen in the latest is forgotten
+}
 
 type memoEntry struct {
-	key routerKey
-	cfg router.EndpointConfig
+	key  routerKey
+	cfg  router.EndpointConfig
+	seen uint64
 }
 
 // routerKey is what routerEndpoint reads of an Endpoint, its slices by identity.
@@ -291,19 +295,29 @@ func first[T any](s []T) *T {
 // config converts info, reusing the conversion of every endpoint unchanged since the last
 // call, and forgets the endpoints info no longer has.
 func (m *routerMemo) config(info *ConferenceInfo) router.Config {
+	if m.byID == nil {
+		m.byID = make(map[string]*memoEntry, len(info.Endpoints))
+	}
+	m.gen++
 	cfg := router.Config{Endpoints: make([]router.EndpointConfig, 0, len(info.Endpoints))}
-	next := make(routerMemo, len(info.Endpoints))
 	for i := range info.Endpoints {
 		ep := &info.Endpoints[i]
 		k := keyOf(ep)
-		e, ok := (*m)[ep.ID]
+		e, ok := m.byID[ep.ID]
 		if !ok || e.key != k {
-			e = memoEntry{key: k, cfg: routerEndpoint(ep)}
+			e = &memoEntry{key: k, cfg: routerEndpoint(ep)}
+			m.byID[ep.ID] = e
 		}
-		next[ep.ID] = e
+		e.seen = m.gen
 		cfg.Endpoints = append(cfg.Endpoints, e.cfg)
 	}
-	*m = next
+	if len(m.byID) > len(info.Endpoints) { // some left: forget them
+		for id, e := range m.byID {
+			if e.seen != m.gen {
+				delete(m.byID, id)
+			}
+		}
+	}
 	return cfg
 }
 

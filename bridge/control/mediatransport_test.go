@@ -230,8 +230,8 @@ func TestRouterConfigMemo(t *testing.T) {
 		t.Error("a's force-mute not applied")
 	}
 	check(&ConferenceInfo{Endpoints: []Endpoint{b}})
-	if _, ok := m["a"]; ok || len(m) != 1 {
-		t.Errorf("memo keeps %d endpoints after a left", len(m))
+	if _, ok := m.byID["a"]; ok || len(m.byID) != 1 {
+		t.Errorf("memo keeps %d endpoints after a left", len(m.byID))
 	}
 }
 
