@@ -33,10 +33,6 @@ type Ticker interface {
 	Stop()
 }
 
-type timeTicker struct{ *time.Ticker }
-
-func (t timeTicker) C() <-chan time.Time { return t.Ticker.C }
-
 // Options configure a Hub. Zero values mean JVB's defaults.
 type Options struct {
 	Log     *zap.Logger
@@ -49,7 +45,7 @@ type Options struct {
 	// Now returns the time in nanoseconds on the clock the media path passes to
 	// speaker.Speaker.Level; nil means time.Now().UnixNano().
 	Now func() int64
-	// NewTicker starts a ticker; nil means time.NewTicker.
+	// NewTicker starts a ticker; nil means one aligned to the wall clock (alignedTicker).
 	NewTicker func(time.Duration) Ticker
 }
 
@@ -106,7 +102,7 @@ func NewHub(conf Conference, o Options) *Hub {
 		o.Now = func() int64 { return time.Now().UnixNano() }
 	}
 	if o.NewTicker == nil {
-		o.NewTicker = func(d time.Duration) Ticker { return timeTicker{time.NewTicker(d)} }
+		o.NewTicker = func(d time.Duration) Ticker { return newAlignedTicker(d) }
 	}
 	h := &Hub{
 		conf: conf, log: o.Log.With(zap.String("component", "bridge-channel")),
