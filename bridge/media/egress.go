@@ -245,9 +245,18 @@ func (e *Endpoint) requestKeyframe(es *egSender, sv *srcView, enc int8, now int6
 	if enc > 0 && int(enc) < len(sv.rs.SSRCs) {
 		ssrc = sv.rs.SSRCs[enc]
 	}
-	if !owner.push(item{kind: itemPLI, ssrc: ssrc, fir: !sv.pli}) {
-		owner.cin.drops[DropRTCPQueueFull].Add(1)
+	sv.askOwner(ssrc)
+}
+
+// askOwner queues a keyframe request for ssrc, one of sv's SSRCs, at sv's owner: PLI, or
+// FIR where it signaled no PLI. The limits are the caller's; a full queue is counted at the
+// owner. It reports whether the request was queued.
+func (sv *srcView) askOwner(ssrc uint32) bool {
+	if !sv.owner.push(item{kind: itemPLI, ssrc: ssrc, fir: !sv.pli}) {
+		sv.owner.cin.drops[DropRTCPQueueFull].Add(1)
+		return false
 	}
+	return true
 }
 
 // receiverKeyframe handles this receiver's PLI or FIR for ssrc (the SSRC it is sent, or any

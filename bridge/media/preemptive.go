@@ -49,11 +49,7 @@ func (e *Endpoint) RequestKeyframe() bool {
 			e.cout.keyframesThrottled.Add(1)
 			return false
 		}
-		if !e.push(item{kind: itemPLI, ssrc: sv.rs.SSRCs[0], fir: !sv.pli}) {
-			e.cin.drops[DropRTCPQueueFull].Add(1)
-			return false
-		}
-		return true
+		return sv.askOwner(sv.rs.SSRCs[0])
 	}
 	return false
 }

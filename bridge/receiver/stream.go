@@ -178,7 +178,7 @@ func (s *Stream) updateJitter(ts64 uint64, now int64) {
 // its NTP time become the LSR of the next report blocks, and now the
 // reference for DLSR.
 func (s *Stream) ReceiveSR(ntp uint64, now int64) {
-	s.lastSR, s.lastSRArrival, s.hasSR = uint32(ntp>>16), now, true
+	s.lastSR, s.lastSRArrival, s.hasSR = rtp.LSR(ntp), now, true
 }
 
 // ReportBlock returns the RFC 3550 §6.4.1 report block for this SSRC at now

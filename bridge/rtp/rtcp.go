@@ -142,6 +142,10 @@ type ReportBlock struct {
 	DLSR         uint32 // delay since last SR, 1/65536 s
 }
 
+// LSR is what a report block's LSR holds for a sender report with NTP time ntp: its middle
+// 32 bits (RFC 3550 §6.4.1).
+func LSR(ntp uint64) uint32 { return uint32(ntp >> 16) }
+
 // ReportBlocks is a zero-copy list of report blocks.
 type ReportBlocks struct{ b []byte }
 

@@ -236,3 +236,9 @@ func TestREMBBitrate(t *testing.T) {
 		t.Errorf("saturation: %d", m.Bitrate)
 	}
 }
+
+func TestLSR(t *testing.T) {
+	if got := LSR(0x1111_2222_3333_4444); got != 0x2222_3333 {
+		t.Errorf("LSR = %#x, want 0x22223333 (the middle 32 bits)", got)
+	}
+}

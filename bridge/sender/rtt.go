@@ -41,7 +41,7 @@ func (l *ReportLog) Sent(ntp uint64, now int64) {
 		return
 	}
 	l.lastAt, l.noted = now, true
-	l.slots[l.next].Store(uint64(ntpMiddle(ntp))<<32 | uint64(shortTime(now)))
+	l.slots[l.next].Store(uint64(rtp.LSR(ntp))<<32 | uint64(shortTime(now)))
 	l.next = (l.next + 1) % reportLogSize
 }
 
@@ -74,9 +74,6 @@ func roundTrip(sent, arrival, dlsr uint32) (int64, bool) {
 	}
 	return ns, true
 }
-
-// ntpMiddle is the middle 32 bits of a 64-bit NTP time: what a report block's LSR holds.
-func ntpMiddle(ntp uint64) uint32 { return uint32(ntp >> 16) }
 
 // shortTime is clock ns in the unit of LSR and DLSR (1/65536 s), modulo 2^32.
 func shortTime(ns int64) uint32 {

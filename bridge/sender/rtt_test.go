@@ -48,7 +48,7 @@ func TestShortTime(t *testing.T) {
 
 // report is the block a receiver returns for an SR with NTP time ntp, delay after receiving it.
 func report(ntp uint64, delay int64) rtp.ReportBlock {
-	return rtp.ReportBlock{SSRC: 1001, LSR: ntpMiddle(ntp), DLSR: uint32(delay << 16 / 1e9)}
+	return rtp.ReportBlock{SSRC: 1001, LSR: rtp.LSR(ntp), DLSR: uint32(delay << 16 / 1e9)}
 }
 
 func TestReportLog(t *testing.T) {
